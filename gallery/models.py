@@ -1,0 +1,147 @@
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.functional import cached_property
+
+
+class PhotoQuerySet(models.QuerySet):
+    def ready(self):
+        return self.filter(status=Photo.Status.READY)
+
+    def pending(self):
+        return self.filter(status__in=(Photo.Status.QUEUED, Photo.Status.PROCESSING))
+
+    def newest_first(self):
+        return self.order_by("-created_at", "-id")
+
+
+class Photo(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PROCESSING = "processing", "Rendering"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    # Public identifier for file names; never derived from anything the client sent.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sha256 = models.CharField(max_length=64, unique=True, editable=False)
+    original = models.CharField(max_length=255, editable=False, help_text="Path under MEDIA_ROOT")
+    original_name = models.CharField(max_length=255, blank=True, help_text="As the client named it; display only")
+    format = models.CharField(max_length=16, editable=False)
+    file_size = models.BigIntegerField(editable=False)
+    width = models.PositiveIntegerField(help_text="Upright width in pixels")
+    height = models.PositiveIntegerField(help_text="Upright height in pixels")
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    error = models.CharField(max_length=500, blank=True)
+    render_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    taken_at = models.DateTimeField(null=True, blank=True)
+    taken_at_offset = models.CharField(max_length=6, blank=True, help_text="UTC offset the camera recorded")
+    camera_make = models.CharField(max_length=100, blank=True)
+    camera_model = models.CharField(max_length=100, blank=True)
+    lens = models.CharField(max_length=150, blank=True)
+    focal_length = models.FloatField(null=True, blank=True)
+    aperture = models.FloatField(null=True, blank=True)
+    exposure_time = models.CharField(max_length=20, blank=True)
+    iso = models.PositiveIntegerField(null=True, blank=True)
+    gps_latitude = models.FloatField(null=True, blank=True)
+    gps_longitude = models.FloatField(null=True, blank=True)
+    placeholder = models.TextField(blank=True, help_text="Tiny blurred data: URI shown before the thumbnail")
+    phash = models.CharField(max_length=16, blank=True, db_index=True)
+
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    objects = PhotoQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.original_name or f"Photo {self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("photo", args=[self.pk])
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.PROCESSING)
+
+    @property
+    def is_portrait(self) -> bool:
+        return self.height > self.width
+
+    @property
+    def camera(self) -> str:
+        make, model = self.camera_make.strip(), self.camera_model.strip()
+        if make and model.lower().startswith(make.lower()):
+            return model
+        return " ".join(part for part in (make, model) if part)
+
+    @cached_property
+    def variants_by_name(self) -> dict:
+        """Variants by spec name, using prefetched rows when present."""
+        return {variant.name: variant for variant in self.variants.all()}
+
+
+class Variant(models.Model):
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="variants")
+    name = models.CharField(max_length=40, help_text="Spec name from processing.specs")
+    file = models.CharField(max_length=255, help_text="Path under MEDIA_ROOT")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    format = models.CharField(max_length=10)
+    bytes = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["photo", "name"], name="unique_variant_per_spec")]
+        ordering = ["photo", "width"]
+
+    def __str__(self):
+        return f"{self.photo_id}/{self.name} {self.width}x{self.height}"
+
+    @property
+    def url(self) -> str:
+        return reverse("media", args=[self.file])
+
+    @property
+    def content_type(self) -> str:
+        return {"WEBP": "image/webp", "JPEG": "image/jpeg", "AVIF": "image/avif"}.get(self.format, "image/jpeg")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False, help_text="First characters, to tell tokens apart")
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.user} {self.prefix}…"
+
+    @classmethod
+    def issue(cls, user) -> tuple["ApiToken", str]:
+        """Create a token for user; the plain token is returned once and never stored."""
+        plain = "gw_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, digest=hash_token(plain), prefix=plain[:8])
+        return token, plain
+
+    @classmethod
+    def authenticate(cls, plain: str):
+        token = cls.objects.select_related("user").filter(digest=hash_token(plain)).first()
+        if token is None or not token.user.is_active:
+            return None
+        cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token.user

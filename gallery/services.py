@@ -1,0 +1,118 @@
+"""Multi-step writes: ingesting uploads, queueing renders."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gallery import storage
+from gallery.models import Photo
+from processing import imaging
+
+
+class UploadRejected(Exception):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass
+class IngestResult:
+    photo: Photo
+    created: bool
+
+
+def clean_display_name(name: str) -> str:
+    """The client's file name, only for showing: no path, no control or bidi-override characters."""
+    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(
+        ch for ch in name if ch.isprintable() and ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    )
+    name = name.strip()
+    if len(name) > 200:
+        stem, dot, extension = name.rpartition(".")
+        name = (stem[:190] + "…" + dot + extension[:8]) if dot and len(extension) <= 8 else name[:200]
+    return name
+
+
+def sha256_of(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def ingest_upload(*, upload: UploadedFile, user=None) -> IngestResult:
+    """Check an uploaded file, store it under a generated name and queue its render.
+
+    Raises UploadRejected with a message for a person; nothing is stored then.
+    """
+    if upload.size == 0:
+        raise UploadRejected("The file is empty.")
+    temporary_path = upload.temporary_file_path()
+    try:
+        probe = imaging.probe(temporary_path, max_pixels=settings.GLOWWORM_MAX_PIXELS)
+    except imaging.ImageRejected as exc:
+        message = str(exc)
+        status = 413 if "too large" in message else 415 if "not an image we accept" in message else 400
+        raise UploadRejected(message, status) from None
+
+    sha256 = sha256_of(temporary_path)
+    existing = Photo.objects.filter(sha256=sha256).first()
+    if existing:
+        return IngestResult(photo=existing, created=False)
+
+    photo = Photo(
+        sha256=sha256,
+        original_name=clean_display_name(upload.name),
+        format=probe.format,
+        file_size=upload.size,
+        width=probe.width,
+        height=probe.height,
+        uploaded_by=user if user is not None and user.is_authenticated else None,
+    )
+    photo.original = storage.original_name_for(photo.key.hex, probe.format)
+    stored = False
+    try:
+        with transaction.atomic():
+            photo.save()
+            storage.store_file(temporary_path, photo.original)
+            stored = True
+            # robust: a Redis hiccup must not turn a stored upload into an error; the sweeper re-enqueues.
+            transaction.on_commit(lambda: enqueue_render(photo.pk), robust=True)
+    except IntegrityError:
+        # Two identical uploads raced: the unique index let exactly one in.
+        if stored:
+            storage.delete_file(photo.original)
+        existing = Photo.objects.filter(sha256=sha256).first()
+        if existing is None:
+            raise
+        return IngestResult(photo=existing, created=False)
+    except BaseException:
+        if stored:
+            storage.delete_file(photo.original)
+        raise
+    return IngestResult(photo=photo, created=True)
+
+
+def enqueue_render(photo_id: int) -> None:
+    from processing import jobs
+
+    jobs.enqueue_render(photo_id)
+
+
+@transaction.atomic
+def requeue(*, photo_ids: list[int]) -> int:
+    """Put photos back in the queue and enqueue their renders after commit."""
+    ids = list(Photo.objects.filter(pk__in=photo_ids).values_list("pk", flat=True))
+    Photo.objects.filter(pk__in=ids).update(status=Photo.Status.QUEUED, error="", updated_at=timezone.now())
+    for photo_id in ids:
+        transaction.on_commit(lambda photo_id=photo_id: enqueue_render(photo_id), robust=True)
+    return len(ids)

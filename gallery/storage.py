@@ -1,0 +1,64 @@
+"""Where files live under MEDIA_ROOT. Names are generated; nothing the client sent becomes a path."""
+
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+
+
+def media_path(relative: str) -> Path:
+    root = Path(settings.MEDIA_ROOT).resolve()
+    path = (root / relative).resolve()
+    if root not in path.parents:
+        raise ValueError(f"{relative!r} is outside MEDIA_ROOT")
+    return path
+
+
+def original_name_for(key: str, fmt: str) -> str:
+    extension = {
+        "JPEG": "jpg",
+        "MPO": "mpo",
+        "PNG": "png",
+        "GIF": "gif",
+        "WEBP": "webp",
+        "AVIF": "avif",
+        "HEIF": "heic",
+        "TIFF": "tif",
+    }.get(fmt, "bin")
+    return f"originals/{key[:2]}/{key}.{extension}"
+
+
+def variant_name_for(key: str, spec_name: str, extension: str) -> str:
+    # A fresh token per render: a re-render never overwrites a file a page may be showing.
+    return f"variants/{key[:2]}/{key}-{spec_name}-{secrets.token_hex(4)}.{extension}"
+
+
+def store_file(source: str | Path, relative: str) -> Path:
+    """Move (or copy, across file systems) a finished file into place."""
+    target = media_path(relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(os.fspath(source), target)
+    os.chmod(target, 0o640)
+    return target
+
+
+def write_bytes(relative: str, data: bytes) -> Path:
+    """Write atomically: a reader sees the whole file or none."""
+    target = media_path(relative)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, target)
+    return target
+
+
+def delete_file(relative: str) -> None:
+    if not relative:
+        return
+    try:
+        media_path(relative).unlink()
+    except FileNotFoundError:
+        pass

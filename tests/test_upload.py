@@ -1,0 +1,45 @@
+import pytest
+
+from gallery.models import Photo
+from tests.conftest import DATA
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(client, path, name=None, url="/api/images/"):
+    with open(path, "rb") as handle:
+        return client.post(url, {"file": handle} if url.startswith("/api") else {"files": handle})
+
+
+def test_api_upload_creates_queued_photo_with_upright_size(
+    client_logged_in, media_root, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = upload(client_logged_in, DATA / "photos" / "portrait_orientation_6.jpg")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "queued"
+    assert (body["width"], body["height"]) == (1200, 1800)
+    photo = Photo.objects.get(pk=body["id"])
+    assert photo.original_name == "portrait_orientation_6.jpg"
+    assert "portrait" not in photo.original  # the client's name never becomes a path
+    assert (media_root / photo.original).is_file()
+    assert len(callbacks) == 1  # the render is enqueued after commit
+
+
+def test_api_upload_duplicate_answers_200_with_existing_photo(client_logged_in):
+    first = upload(client_logged_in, DATA / "formats" / "hopper.jpg").json()
+    response = upload(client_logged_in, DATA / "formats" / "hopper.jpg")
+    assert response.status_code == 200
+    assert response.json()["duplicate"] is True
+    assert response.json()["id"] == first["id"]
+    assert Photo.objects.count() == 1
+
+
+@pytest.mark.parametrize("name", ["decompression_bomb.gif", "truncated_jpeg.jpg"])
+def test_api_upload_rejects_bad_files_and_stores_nothing(client_logged_in, media_root, name):
+    response = upload(client_logged_in, DATA / "bad" / name)
+    assert 400 <= response.status_code < 500
+    assert response.json()["error"]
+    assert Photo.objects.count() == 0
+    assert not any(path.is_file() for path in media_root.rglob("*"))
