@@ -13,11 +13,14 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from gallery.uploads import RejectOversizedApiUpload  # noqa: E402
+from processing.auth import BearerTokenMiddleware  # noqa: E402
 from processing.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": ASGIStaticFilesHandler(RejectOversizedApiUpload(django_asgi_app)),
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(BearerTokenMiddleware(URLRouter(websocket_urlpatterns)))
+        ),
     }
 )
