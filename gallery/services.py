@@ -116,3 +116,11 @@ def requeue(*, photo_ids: list[int]) -> int:
     for photo_id in ids:
         transaction.on_commit(lambda photo_id=photo_id: enqueue_render(photo_id), robust=True)
     return len(ids)
+
+
+def delete_photo(*, photo: Photo) -> None:
+    """Delete the row (and its variant rows), then its files once the deletion has committed."""
+    files = [photo.original, *photo.variants.values_list("file", flat=True)]
+    with transaction.atomic():
+        photo.delete()
+        transaction.on_commit(lambda: [storage.delete_file(name) for name in files])
