@@ -31,7 +31,7 @@ async def receive_until(communicator, predicate, timeout=20.0):
     while loop.time() < deadline:
         try:
             message = await communicator.receive_from(timeout=max(0.1, deadline - loop.time()))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             break
         seen.append(message)
         if predicate(message):
