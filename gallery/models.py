@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -18,6 +19,14 @@ class PhotoQuerySet(models.QuerySet):
 
     def newest_first(self):
         return self.order_by("-created_at", "-id")
+
+    def with_sort_date(self):
+        """Annotate `sort_at`: when the photo was taken, else when it was uploaded."""
+        return self.annotate(sort_at=Coalesce("taken_at", "created_at"))
+
+    def library_order(self):
+        """Newest first by date taken (upload time when unknown), matching the `photo_library_order` index."""
+        return self.with_sort_date().order_by("-sort_at", "-id")
 
 
 class Photo(models.Model):
@@ -54,6 +63,9 @@ class Photo(models.Model):
     gps_longitude = models.FloatField(null=True, blank=True)
     placeholder = models.TextField(blank=True, help_text="Tiny blurred data: URI shown before the thumbnail")
     phash = models.CharField(max_length=16, blank=True, db_index=True)
+    rotation = models.PositiveSmallIntegerField(
+        default=0, help_text="Extra clockwise rotation in degrees (0, 90, 180, 270), applied after EXIF orientation"
+    )
 
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -63,6 +75,12 @@ class Photo(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(Coalesce("taken_at", "created_at").desc(), models.F("id").desc(), name="photo_library_order")
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rotation__in=(0, 90, 180, 270)), name="photo_rotation_quarter")
+        ]
 
     def __str__(self):
         return self.original_name or f"Photo {self.pk}"
@@ -115,6 +133,40 @@ class Variant(models.Model):
     @property
     def content_type(self) -> str:
         return {"WEBP": "image/webp", "JPEG": "image/jpeg", "AVIF": "image/avif"}.get(self.format, "image/jpeg")
+
+
+class Album(models.Model):
+    name = models.CharField(max_length=200)
+    photos = models.ManyToManyField(Photo, through="AlbumPhoto", related_name="albums", blank=True)
+    # Chosen cover; without one the newest photo added is the cover. SET_NULL: deleting a photo never deletes an album.
+    cover = models.ForeignKey(Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("album", args=[self.pk])
+
+
+class AlbumPhoto(models.Model):
+    """Membership of a photo in an album. Deleting an album deletes these rows, never the photos."""
+
+    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="memberships")
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="album_memberships")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["album", "photo"], name="unique_photo_per_album")]
+        indexes = [models.Index(fields=["album", "-added_at"], name="album_photo_recent")]
+        ordering = ["-added_at", "-id"]
+
+    def __str__(self):
+        return f"{self.album_id}/{self.photo_id}"
 
 
 def hash_token(token: str) -> str:
