@@ -94,9 +94,9 @@ def images(request):
 
 
 def _upload(request):
+    files = request.FILES.getlist("file")  # parses the body; the upload handler notes oversized files
     if getattr(request, "oversized_uploads", None):
         return error(f"The file is larger than the {settings.GLOWWORM_MAX_UPLOAD_MB} MB limit.", 413)
-    files = request.FILES.getlist("file")
     if len(files) != 1:
         return error("Send exactly one file in the 'file' field.", 400)
     try:

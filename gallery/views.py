@@ -45,11 +45,12 @@ class UploadOutcome:
 
 @require_POST
 def upload(request):
+    files = request.FILES.getlist("files")  # parses the body; the upload handler notes oversized files
     outcomes = [
         UploadOutcome(name, error=f"The file is larger than the {settings.GLOWWORM_MAX_UPLOAD_MB} MB limit.")
         for name in getattr(request, "oversized_uploads", [])
     ]
-    for upload_file in request.FILES.getlist("files"):
+    for upload_file in files:
         try:
             result = ingest_upload(upload=upload_file, user=request.user)
             outcomes.append(UploadOutcome(upload_file.name, photo=result.photo, created=result.created))
