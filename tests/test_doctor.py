@@ -1,0 +1,275 @@
+"""`manage.py doctor`: break each thing on purpose and check that doctor names the cause."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from django.core.management import call_command
+from django.utils import timezone
+from rq import Queue, Worker
+
+from gallery import storage
+from gallery.models import Photo, Variant
+from processing import jobs
+from tests.conftest import DATA, ROOT, _start_valkey, process_env
+
+
+def doctor(*args: str) -> tuple[int, dict]:
+    """Run doctor --json in this process; return its exit status and findings by check name."""
+    out = io.StringIO()
+    try:
+        call_command("doctor", "--json", *args, stdout=out)
+        status = 0
+    except SystemExit as exc:
+        status = exc.code
+    body = json.loads(out.getvalue())
+    assert body["ok"] == (status == 0)
+    return status, {check["name"]: check for check in body["checks"]}
+
+
+def make_photo(media_root: Path, status: str = Photo.Status.READY, sha: str = "a") -> Photo:
+    photo = Photo(sha256=sha.ljust(64, "0"), format="JPEG", file_size=1, width=1, height=1, status=status)
+    photo.original = storage.original_name_for(photo.key.hex, "JPEG")
+    target = media_root / photo.original
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(DATA / "formats" / "hopper.jpg", target)
+    photo.save()
+    return photo
+
+
+def point_redis_at(settings, url: str) -> None:
+    from channels.layers import channel_layers
+
+    settings.RQ_QUEUES = {name: dict(config, URL=url) for name, config in settings.RQ_QUEUES.items()}
+    settings.CHANNEL_LAYERS = {"default": dict(settings.CHANNEL_LAYERS["default"], CONFIG={"hosts": [url]})}
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def own_redis(settings):
+    """A valkey server of this test's own, so stopping it leaves the session's server alone."""
+    directory = Path(tempfile.mkdtemp(prefix="gw-doctor-"))
+    process, socket_path = _start_valkey(directory)
+    url = f"unix://{socket_path}"
+    original_queues, original_layers = settings.RQ_QUEUES, settings.CHANNEL_LAYERS
+    point_redis_at(settings, url)
+    yield process, url
+    process.terminate()
+    process.wait(10)
+    shutil.rmtree(directory, ignore_errors=True)
+    settings.RQ_QUEUES, settings.CHANNEL_LAYERS = original_queues, original_layers
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+
+
+@pytest.fixture
+def worker_process(redis_conn, redis_url, media_root):
+    """A real `manage.py rqworker` (not burst) that registers itself and heartbeats."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "rqworker", "default", "--name", "doctor-test-worker"],
+        env=process_env(media_root, redis_url),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while not any(w.name == "doctor-test-worker" for w in Worker.all(connection=redis_conn)):
+        assert process.poll() is None, "the worker exited at start"
+        assert time.monotonic() < deadline, "the worker did not register within 30 s"
+        time.sleep(0.1)
+    yield process
+    if process.poll() is None:
+        process.terminate()
+        process.wait(15)
+
+
+@pytest.mark.django_db
+def test_doctor_passes_on_a_healthy_stack_and_shows_every_check(worker_process, media_root):
+    make_photo(media_root)
+    status, checks = doctor()
+    assert status == 0, checks
+    assert set(checks) == {
+        "settings", "database", "disk", "pillow", "redis", "queues", "workers", "channels", "stuck photos", "files"
+    }  # fmt: skip
+    assert all(check["status"] in ("ok", "warn") for check in checks.values()), checks
+    assert checks["workers"]["summary"].startswith("1 worker alive")
+    assert "round trip" in checks["channels"]["summary"]
+    assert checks["redis"]["details"]["maxmemory_policy"] == "noeviction"
+    assert checks["files"]["summary"].startswith("all files on disk (1 original")
+    assert "migrations applied" in checks["database"]["summary"]
+    assert all(check["seconds"] >= 0 for check in checks.values())
+
+
+@pytest.mark.django_db
+def test_doctor_text_output_has_one_line_per_check_with_timing_and_fix(redis_conn):
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("doctor", stdout=out)  # no worker runs: broken
+    assert exited.value.code == 1
+    lines = out.getvalue().splitlines()
+    failing = [line for line in lines if line.startswith("FAIL")]
+    assert len(failing) == 1 and "workers" in failing[0] and "no worker is alive" in failing[0]
+    assert failing[0].endswith(" ms)")
+    fix = lines[lines.index(failing[0]) + 1]
+    assert "fix:" in fix and "rqworker" in fix
+
+
+@pytest.mark.django_db
+def test_doctor_names_a_killed_worker(worker_process, redis_conn):
+    worker_process.send_signal(signal.SIGKILL)  # no chance to deregister: its key stays in Redis
+    worker_process.wait(10)
+    assert any(w.name == "doctor-test-worker" for w in Worker.all(connection=redis_conn))
+    status, checks = doctor()
+    assert status == 1
+    assert checks["workers"]["status"] == "error"
+    assert "no worker is alive" in checks["workers"]["summary"]
+    assert "process is gone: doctor-test-worker" in checks["workers"]["summary"]
+
+
+@pytest.mark.django_db
+def test_doctor_names_a_stopped_redis(own_redis):
+    process, url = own_redis
+    status, checks = doctor()
+    assert checks["redis"]["status"] == "ok"
+    process.terminate()
+    process.wait(10)
+    status, checks = doctor()
+    assert status == 1
+    assert checks["redis"]["status"] == "error"
+    assert "unreachable" in checks["redis"]["summary"] and url in checks["redis"]["summary"]
+    assert "Start Redis" in checks["redis"]["fix"]
+    # What depends on Redis is skipped, not blamed.
+    for name in ("queues", "workers", "channels", "stuck photos"):
+        assert checks[name]["status"] == "skip", checks[name]
+    assert checks["database"]["status"] == "ok"
+
+
+@pytest.mark.django_db
+def test_doctor_warns_when_redis_may_evict_jobs_but_exits_zero(own_redis, worker_process):
+    # The worker serves the session's Redis; give this one its own so only the policy is wrong.
+    process, url = own_redis
+    own = redis.Redis.from_url(url)
+    own.config_set("maxmemory-policy", "allkeys-lru")
+    registered = Worker(["default"], connection=own, name="doctor-fake-alive")
+    registered.register_birth()  # a live registration (this test process) so the workers line is fine
+    try:
+        status, checks = doctor()
+    finally:
+        registered.register_death()
+    assert checks["redis"]["status"] == "warn"
+    assert "evict" in checks["redis"]["summary"] and "noeviction" in checks["redis"]["fix"]
+    assert status == 0, checks
+
+
+@pytest.mark.django_db
+def test_doctor_names_a_broken_channel_layer(settings, redis_conn, worker_process, tmp_path):
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {
+        "default": dict(settings.CHANNEL_LAYERS["default"], CONFIG={"hosts": [f"unix://{tmp_path}/nothing.sock"]})
+    }
+    channel_layers.backends.clear()
+    try:
+        status, checks = doctor()
+    finally:
+        channel_layers.backends.clear()
+    assert status == 1
+    assert checks["channels"]["status"] == "error"
+    assert "no live updates" in checks["channels"]["summary"]
+    assert checks["redis"]["status"] == "ok"
+
+
+@pytest.mark.django_db
+def test_doctor_names_a_missing_file(media_root, redis_conn, worker_process):
+    photo = make_photo(media_root)
+    variant_path = "variants/ab/missing-thumb.webp"
+    storage.write_bytes(variant_path, b"x")
+    Variant.objects.create(photo=photo, name="thumb", file=variant_path, width=1, height=1, format="WEBP", bytes=1)
+    assert doctor()[0] == 0
+
+    storage.media_path(variant_path).unlink()
+    status, checks = doctor()
+    assert status == 1
+    assert checks["files"]["status"] == "error"
+    assert f"missing rendered files (ids {photo.pk})" in checks["files"]["summary"]
+    assert "reprocess" in checks["files"]["fix"]
+
+    storage.media_path(photo.original).unlink()
+    status, checks = doctor()
+    assert f"missing the original (ids {photo.pk})" in checks["files"]["summary"]
+    assert checks["files"]["details"]["missing_originals"] == [photo.pk]
+
+
+@pytest.mark.django_db
+def test_doctor_names_a_stuck_photo_and_the_command_that_fixes_it(media_root, redis_conn):
+    stuck = make_photo(media_root, status=Photo.Status.PROCESSING, sha="b")
+    waiting = make_photo(media_root, status=Photo.Status.QUEUED, sha="c")
+    fresh = make_photo(media_root, status=Photo.Status.QUEUED, sha="d")
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Photo.objects.filter(pk__in=[stuck.pk, waiting.pk]).update(updated_at=an_hour_ago)
+    # No worker runs in this test: the job stays in the queue, live.
+    Queue("default", connection=redis_conn).enqueue(
+        jobs.render_photo, waiting.pk, job_id=jobs.render_job_id(waiting.pk)
+    )
+    status, checks = doctor()
+    assert status == 1
+    finding = checks["stuck photos"]
+    assert finding["status"] == "error"
+    assert finding["details"]["stuck"] == [stuck.pk]  # not `waiting` (live job), not `fresh` (too young)
+    assert f"(ids {stuck.pk})" in finding["summary"]
+    assert "python manage.py reprocess --stuck" in finding["fix"]
+    assert checks["queues"]["details"]["default"]["depth"] == 1
+
+    # A job that a dead worker had started is not live either.
+    redis_conn.delete(f"rq:job:{jobs.render_job_id(waiting.pk)}")
+    redis_conn.delete("rq:queue:default")
+    assert doctor()[1]["stuck photos"]["details"]["stuck"] == [stuck.pk, waiting.pk]
+    assert fresh.pk
+
+
+@pytest.mark.django_db
+def test_doctor_names_debug_on_a_public_host(settings, redis_conn, worker_process):
+    settings.DEBUG = True
+    settings.ALLOWED_HOSTS = ["photos.example.com"]
+    status, checks = doctor()
+    assert status == 1
+    assert checks["settings"]["status"] == "error"
+    assert "DEBUG is on while serving photos.example.com" in checks["settings"]["summary"]
+    assert "DEBUG" in checks["settings"]["fix"]
+
+
+@pytest.mark.django_db
+def test_doctor_runs_deploy_checks_for_a_public_host(settings, redis_conn, worker_process):
+    settings.ALLOWED_HOSTS = ["photos.example.com"]
+    status, checks = doctor()
+    problems = checks["settings"]["details"]["problems"]
+    assert any("cookies are sent over plain HTTP" in p["problem"] for p in problems)
+    assert any(p["problem"].startswith("security.W") for p in problems)  # Django's check --deploy ran
+    assert checks["settings"]["status"] in ("warn", "error")
+
+
+@pytest.mark.django_db
+def test_doctor_reports_pillow_formats_and_warns_when_one_is_missing(redis_conn, worker_process, monkeypatch):
+    status, checks = doctor()
+    assert checks["pillow"]["details"]["formats"] == {"WEBP": True, "AVIF": True, "HEIC": True}
+    assert checks["pillow"]["details"]["libjpeg_turbo"] is True
+    from PIL import features
+
+    real_check = features.check
+    monkeypatch.setattr(features, "check", lambda name: False if name == "avif" else real_check(name))
+    status, checks = doctor()
+    assert checks["pillow"]["status"] == "warn"
+    assert "AVIF uploads will be rejected" in checks["pillow"]["summary"]
+    assert status == 0
