@@ -189,7 +189,9 @@ RQ_QUEUES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 500, "expiry": 30},
+        # redis-py 8 reads with a 5 s socket timeout by default, exactly channels-redis's 5 s blocking
+        # receive: without a longer one, idle consumers die with "Timeout reading".
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30}], "capacity": 500, "expiry": 30},
     }
 }
 

@@ -1,18 +1,28 @@
-"""Open, check and render photos. Pure: a file in, images out; no ORM, settings or Redis."""
+"""Open, check and render photos. Pure: a file in, images out; no ORM, settings or Redis.
+
+The render pipeline (see docs/rendering.md):
+  decode once, at the smallest scale that still serves the largest output (JPEG DCT scaling via draft(),
+  Image.reduce() for formats that can only decode full size), then derive every output from the smallest image
+  already made that is at least as large (largest first within a stage), and only then, per output, convert to
+  sRGB, flatten alpha and turn it upright. Resizing in stored orientation and colour-converting the small outputs
+  instead of the large decode keeps the expensive per-pixel work proportional to what we write.
+"""
 
 from __future__ import annotations
 
 import base64
+import functools
 import io
+import struct
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from PIL import Image, ImageFile, ImageOps
+from PIL import Image, ImageCms, ImageFile
 
-from processing.specs import Spec
+from processing.specs import THUMBNAIL, Spec
 
 try:
     import pillow_heif
@@ -28,9 +38,29 @@ Image.init()  # load every plugin now, so the allow-list below can name MPO and 
 ALLOWED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "AVIF", "HEIF", "TIFF")
 ACCEPTED_DESCRIPTION = "JPEG, PNG, GIF, WebP, AVIF, HEIC/HEIF, MPO or TIFF"
 
+# Transparent areas become this mid grey: neutral on both the light and the dark theme.
+BACKGROUND = (128, 128, 128)
+# Integer box-reduce only down to this multiple of the target, then LANCZOS: as sharp as LANCZOS from full size
+# (SSIM >= 0.99 against it, see docs/rendering.md) at a fraction of the cost.
+REDUCING_GAP = 2.0
+PLACEHOLDER_EDGE = 24  # px, long edge of the blurred data: URI (about 300-600 bytes as WebP)
+
+_ORIENTATION_TAG = 0x0112
+# EXIF orientation -> the transpose that makes the stored pixels upright (as ImageOps.exif_transpose does).
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+_DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, KeyError)
+
 
 class ImageRejected(Exception):
-    """The file is not an image we accept; the message is for a person."""
+    """The file is not an image we accept, or cannot be rendered; the message is for a person."""
 
 
 @dataclass
@@ -42,6 +72,8 @@ class Probe:
 
 @dataclass
 class Metadata:
+    # Field names match gallery.models.Photo. taken_at is aware when the camera recorded its UTC offset,
+    # otherwise naive wall-clock time (we do not guess the zone).
     taken_at: datetime | None = None
     taken_at_offset: str = ""
     camera_make: str = ""
@@ -65,9 +97,51 @@ class Output:
 
 @dataclass
 class Analysis:
-    placeholder: str = ""
-    phash: str = ""
+    placeholder: str = ""  # data:image/webp;base64,... under 1 KB
+    phash: str = ""  # 64-bit difference hash, 16 hex digits
     extra: dict = field(default_factory=dict)
+
+
+# --- opening and checking ------------------------------------------------------------------------------------
+
+
+def _too_large(width: int, height: int, max_pixels: int) -> ImageRejected:
+    return ImageRejected(
+        f"The image is too large: {width} x {height} pixels is more than {max_pixels / 1e6:g} million pixels."
+    )
+
+
+def _damaged(exc: BaseException | str) -> ImageRejected:
+    return ImageRejected(f"The image is damaged or cut short and cannot be read ({exc}).")
+
+
+def _check_isobmff(path: Path) -> None:
+    """HEIF and AVIF are ISO-BMFF files: walk the top-level boxes and refuse a file that ends inside one.
+
+    libheif happily decodes the primary item of a file cut short as long as that item's bytes are present, so a
+    truncated upload (other items, thumbnails, the declared mdat) would otherwise be stored as a healthy photo.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as fp:
+        offset = 0
+        while offset < size:
+            fp.seek(offset)
+            header = fp.read(16)
+            if len(header) < 8:
+                raise _damaged("the file ends inside a box header")
+            box_size, box_type = struct.unpack(">I4s", header[:8])
+            if box_size == 1:
+                if len(header) < 16:
+                    raise _damaged("the file ends inside a box header")
+                box_size = struct.unpack(">Q", header[8:16])[0]
+            elif box_size == 0:
+                box_size = size - offset  # "to the end of the file"
+            if box_size < 8:
+                raise _damaged(f"box {box_type!r} has an impossible size")
+            if offset + box_size > size:
+                missing = offset + box_size - size
+                raise _damaged(f"the {box_type.decode('latin-1')!r} box is missing its last {missing} bytes")
+            offset += box_size
 
 
 def _open(path: str | Path, max_pixels: int) -> Image.Image:
@@ -78,60 +152,76 @@ def _open(path: str | Path, max_pixels: int) -> Image.Image:
         try:
             image = Image.open(path, formats=ALLOWED_FORMATS)
         except Image.DecompressionBombError:
-            raise ImageRejected(f"The image is too large: more than {max_pixels / 1e6:.0f} million pixels.") from None
+            raise ImageRejected(f"The image is too large: more than {max_pixels / 1e6:g} million pixels.") from None
         except Image.UnidentifiedImageError:
             raise ImageRejected(f"This is not an image we accept. Upload {ACCEPTED_DESCRIPTION}.") from None
-        except (OSError, ValueError, SyntaxError, EOFError) as exc:
-            raise ImageRejected(f"The image is damaged and cannot be read ({exc}).") from None
-    if image.width * image.height > max_pixels:
+        except _DECODE_ERRORS as exc:
+            raise _damaged(exc) from None
+    try:
+        if image.width < 1 or image.height < 1:
+            raise ImageRejected("The image has no pixels.")
+        if image.width * image.height > max_pixels:
+            raise _too_large(image.width, image.height, max_pixels)
+        if image.format in ("HEIF", "AVIF"):
+            _check_isobmff(Path(path))
+    except BaseException:
         image.close()
-        raise ImageRejected(
-            f"The image is too large: {image.width} x {image.height} pixels is more than "
-            f"{max_pixels / 1e6:.0f} million."
-        )
-    if image.width < 1 or image.height < 1:
-        image.close()
-        raise ImageRejected("The image has no pixels.")
+        raise
     return image
 
 
-def _upright_size(image: Image.Image) -> tuple[int, int]:
-    orientation = image.getexif().get(0x0112, 1)
-    if orientation in (5, 6, 7, 8):
-        return image.height, image.width
-    return image.width, image.height
+def _orientation(image: Image.Image) -> int:
+    # pillow-heif applies irot/imir itself and resets this to 1; Pillow's AVIF plugin turns irot/imir into it.
+    try:
+        value = image.getexif().get(_ORIENTATION_TAG, 1)
+    except _DECODE_ERRORS:
+        return 1
+    return value if value in _TRANSPOSE else 1
+
+
+def _upright(size: tuple[int, int], orientation: int) -> tuple[int, int]:
+    return (size[1], size[0]) if orientation in (5, 6, 7, 8) else size
 
 
 def probe(path: str | Path, *, max_pixels: int) -> Probe:
-    """Read the header (and for JPEG a cheap 1/8-scale decode) and reject what we cannot render."""
+    """Read the header (plus cheap structural checks) and reject what we cannot render.
+
+    JPEG gets a 1/8-scale decode (the entropy data is read in full, so a file cut short is caught for the price of
+    a thumbnail); PNG its chunk checksums; HEIF/AVIF their box structure.
+    """
     image = _open(path, max_pixels)
     try:
         fmt = image.format
-        width, height = _upright_size(image)
+        width, height = _upright(image.size, _orientation(image))
         try:
             if fmt in ("JPEG", "MPO"):
-                image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
+                image.draft(None, (max(1, image.width // 8), max(1, image.height // 8)))
                 image.load()
             elif fmt == "PNG":
-                image.verify()
-        except (OSError, ValueError, SyntaxError, EOFError) as exc:
-            raise ImageRejected(f"The image is damaged or cut short and cannot be read ({exc}).") from None
+                with Image.open(path, formats=("PNG",)) as fresh:
+                    fresh.verify()  # must run straight after open
+        except _DECODE_ERRORS as exc:
+            raise _damaged(exc) from None
         return Probe(format=fmt, width=width, height=height)
     finally:
         image.close()
 
 
+# --- metadata -------------------------------------------------------------------------------------------------
+
+
 def _rational(value) -> float | None:
     try:
-        return float(value)
+        result = float(value)
     except (TypeError, ValueError, ZeroDivisionError):
         return None
+    return result if result == result and result not in (float("inf"), float("-inf")) else None
 
 
 def _text(value) -> str:
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
-    return str(value or "").strip("\x00 ").strip()
+    return str(value or "").replace("\x00", "").strip()
 
 
 def _gps_coordinate(values, ref) -> float | None:
@@ -146,30 +236,45 @@ def _gps_coordinate(values, ref) -> float | None:
 
 
 def _taken_at(exif_ifd: dict, base: dict) -> tuple[datetime | None, str]:
-    raw = _text(exif_ifd.get(0x9003) or exif_ifd.get(0x9004) or base.get(0x0132))
-    if not raw:
-        return None, ""
-    try:
-        naive = datetime.strptime(raw[:19], "%Y:%m:%d %H:%M:%S")
-    except ValueError:
-        return None, ""
-    offset = _text(exif_ifd.get(0x9011) or exif_ifd.get(0x9012) or exif_ifd.get(0x9010))
-    if len(offset) == 6 and offset[0] in "+-" and offset[3] == ":":
+    # DateTimeOriginal with its own offset and sub-seconds, else DateTimeDigitized, else the file's DateTime.
+    for date_tag, offset_tag, subsec_tag, ifd in (
+        (0x9003, 0x9011, 0x9291, exif_ifd),
+        (0x9004, 0x9012, 0x9292, exif_ifd),
+        (0x0132, 0x9010, 0x9290, base),
+    ):
+        raw = _text(ifd.get(date_tag))
+        if not raw:
+            continue
         try:
-            hours, minutes = int(offset[1:3]), int(offset[4:6])
-            delta = timedelta(hours=hours, minutes=minutes)
-            tz = timezone(delta if offset[0] == "+" else -delta)
-            return naive.replace(tzinfo=tz), offset
+            naive = datetime.strptime(raw[:19], "%Y:%m:%d %H:%M:%S")
         except ValueError:
-            pass
-    return naive, ""
+            continue
+        subsec = _text(exif_ifd.get(subsec_tag))
+        if subsec.isdigit():
+            naive = naive.replace(microsecond=int((subsec + "000000")[:6]))
+        offset = _text(exif_ifd.get(offset_tag))
+        if (
+            len(offset) == 6
+            and offset[0] in "+-"
+            and offset[3] == ":"
+            and offset[1:3].isdigit()
+            and offset[4:].isdigit()
+        ):
+            delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
+            if delta <= timedelta(hours=14):
+                return naive.replace(tzinfo=timezone(delta if offset[0] == "+" else -delta)), offset
+        return naive, ""
+    return None, ""
 
 
 def metadata_from_image(image: Image.Image) -> Metadata:
-    exif = image.getexif()
-    base = dict(exif)
-    exif_ifd = dict(exif.get_ifd(0x8769))
-    gps = dict(exif.get_ifd(0x8825))
+    try:
+        exif = image.getexif()
+        base = dict(exif)
+        exif_ifd = dict(exif.get_ifd(0x8769))
+        gps = dict(exif.get_ifd(0x8825))
+    except _DECODE_ERRORS:
+        return Metadata()  # unreadable EXIF is not a reason to refuse the photo
     taken_at, offset = _taken_at(exif_ifd, base)
     meta = Metadata(
         taken_at=taken_at,
@@ -179,53 +284,138 @@ def metadata_from_image(image: Image.Image) -> Metadata:
         lens=_text(exif_ifd.get(0xA434))[:150],
         focal_length=_rational(exif_ifd.get(0x920A)),
         aperture=_rational(exif_ifd.get(0x829D)),
-        iso=None,
     )
     exposure = _rational(exif_ifd.get(0x829A))
-    if exposure:
-        meta.exposure_time = f"1/{round(1 / exposure)}" if exposure < 1 else f"{exposure:g}"
+    if exposure and exposure > 0:
+        meta.exposure_time = (f"1/{round(1 / exposure)}" if exposure < 1 else f"{exposure:g}")[:20]
     iso = exif_ifd.get(0x8827)
     if isinstance(iso, (tuple, list)):
         iso = iso[0] if iso else None
-    if isinstance(iso, int) and iso > 0:
+    if isinstance(iso, int) and 0 < iso < 2**31:
         meta.iso = iso
     if gps:
         meta.gps_latitude = _gps_coordinate(gps.get(2), gps.get(1))
         meta.gps_longitude = _gps_coordinate(gps.get(4), gps.get(3))
+        if meta.gps_latitude is not None and not -90 <= meta.gps_latitude <= 90:
+            meta.gps_latitude = None
+        if meta.gps_longitude is not None and not -180 <= meta.gps_longitude <= 180:
+            meta.gps_longitude = None
     return meta
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+# --- pixels ---------------------------------------------------------------------------------------------------
+
+
+def fit_inside(size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    """The largest size with this aspect ratio that fits inside box; never larger than size (downscale only)."""
+    width, height = size
+    scale = min(box[0] / width, box[1] / height, 1.0)
+    if scale >= 1.0:
+        return size
+    return max(1, min(box[0], round(width * scale))), max(1, min(box[1], round(height * scale)))
+
+
+_SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+SRGB_PROFILE = _SRGB.tobytes()
+
+
+@functools.lru_cache(maxsize=16)
+def _transform(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
+    """A cached LittleCMS transform from an embedded profile to sRGB, or None if the profile is unusable."""
+    out_mode = "RGBA" if mode in ("RGBA", "LA") else "RGB"
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        return ImageCms.buildTransform(
+            source, _SRGB, mode, out_mode, renderingIntent=ImageCms.Intent.PERCEPTUAL, flags=ImageCms.Flags.NONE
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None
+
+
+def _normalise_mode(image: Image.Image) -> Image.Image:
+    """Bring any decoded mode to one that resizes well and that _to_srgb understands: L, LA, RGB, RGBA or CMYK."""
+    mode = image.mode
+    if mode in ("L", "LA", "RGB", "RGBA", "CMYK"):
+        return image
+    if mode.startswith("I;16"):
+        # 16-bit greyscale: keep the top 8 bits (convert("L") would clip everything above 255 to white).
+        return image.convert("I").point(lambda value: value / 257).convert("L")
+    if mode in ("I", "F"):
+        low, high = image.getextrema()
+        scale = 255 / (high - low) if high > low else 1
+        return image.point(lambda value: (value - low) * scale).convert("L")
+    if mode == "P":
+        return image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if mode in ("PA", "RGBa", "La"):
+        return image.convert("RGBA")
+    if mode == "1":
+        return image.convert("L")
+    return image.convert("RGB")  # YCbCr, LAB, HSV, RGBX
+
+
+@functools.lru_cache(maxsize=16)
+def _is_srgb(icc: bytes) -> bool:
+    try:
+        description = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc)))
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return False
+    return description.strip().lower().startswith("srgb")
+
+
+def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """Convert to 8-bit sRGB RGB: LittleCMS for an embedded profile, then alpha flattened on BACKGROUND."""
+    transform = _transform(icc, image.mode) if icc and not _is_srgb(icc) else None
+    if transform is not None:
+        try:
+            image = ImageCms.applyTransform(image, transform)
+        except ImageCms.PyCMSError:
+            pass  # a profile for another colour space than the pixels (e.g. RGB profile on greyscale): ignore it
+    if image.mode in ("RGBA", "LA"):
         rgba = image.convert("RGBA")
-        background = Image.new("RGB", rgba.size, (128, 128, 128))
-        background.paste(rgba, mask=rgba.getchannel("A"))
-        return background
+        flat = Image.new("RGB", rgba.size, BACKGROUND)
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
     if image.mode != "RGB":
+        # Untagged CMYK: Pillow's (255-C)(255-K) formula is what browsers show for it (Adobe inverted CMYK is
+        # already un-inverted by the JPEG plugin).
         return image.convert("RGB")
     return image
 
 
+def _downscale(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    if image.size == size:
+        return image
+    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+
+
 def _encode(image: Image.Image, spec: Spec) -> bytes:
+    """Encode with nothing but pixels and the sRGB tag: no EXIF, XMP, GPS or maker notes."""
     buffer = io.BytesIO()
     if spec.format == "JPEG":
-        image.save(buffer, "JPEG", quality=spec.quality, optimize=True, progressive=True)
+        image.save(buffer, "JPEG", quality=spec.quality, optimize=True, icc_profile=SRGB_PROFILE)
+    elif spec.format == "WEBP":
+        # method 4 costs 4x method 0 for ~10% fewer bytes; worth it for the small grid images fetched by the
+        # hundred, not for multi-megapixel display images fetched once per frame.
+        method = 4 if image.width * image.height <= 1_000_000 else 2
+        image.save(buffer, "WEBP", quality=spec.quality, method=method, icc_profile=SRGB_PROFILE)
     else:
-        image.save(buffer, "WEBP", quality=spec.quality, method=4)
+        raise ValueError(f"unsupported output format {spec.format}")
     return buffer.getvalue()
 
 
 def placeholder_data_uri(image: Image.Image) -> str:
+    """A tiny WebP of the upright sRGB image; the page blurs it with CSS while the thumbnail loads."""
     tiny = image.copy()
-    tiny.thumbnail((16, 16), Image.Resampling.BOX)
+    tiny.thumbnail((PLACEHOLDER_EDGE, PLACEHOLDER_EDGE), Image.Resampling.BOX)
     buffer = io.BytesIO()
-    tiny.save(buffer, "WEBP", quality=40)
-    return "data:image/webp;base64," + base64.b64encode(buffer.getvalue()).decode()
+    tiny.save(buffer, "WEBP", quality=50, method=6)
+    return "data:image/webp;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def difference_hash(image: Image.Image) -> str:
+    """64-bit dHash: is each pixel of a 9x8 grey image brighter than its right neighbour. 16 hex digits."""
     small = image.convert("L").resize((9, 8), Image.Resampling.BOX)
-    pixels = list(small.getdata())
+    pixels = small.tobytes()
     bits = 0
     for row in range(8):
         for col in range(8):
@@ -233,20 +423,35 @@ def difference_hash(image: Image.Image) -> str:
     return f"{bits:016x}"
 
 
+def hash_distance(a: str, b: str) -> int:
+    """Hamming distance of two hashes from difference_hash(): under ~10 of 64 means a near duplicate."""
+    return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+
 class Source:
-    """An opened photo: upright size, metadata, and renders of any specs."""
+    """An opened photo: upright size, metadata, and renders of any specs. Use as a context manager."""
 
     def __init__(self, path: str | Path, *, max_pixels: int):
         self.path = Path(path)
         self.max_pixels = max_pixels
-        self._image = _open(path, max_pixels)
-        self.format = self._image.format
-        self.width, self.height = _upright_size(self._image)
-        self.metadata = metadata_from_image(self._image)
+        self._image: Image.Image | None = _open(path, max_pixels)
+        try:
+            self.format: str = self._image.format
+            self.orientation = _orientation(self._image)
+            self.stored_size: tuple[int, int] = self._image.size
+            self.width, self.height = _upright(self.stored_size, self.orientation)
+            self.metadata = metadata_from_image(self._image)
+            self.icc: bytes | None = self._image.info.get("icc_profile") or None
+        except BaseException:
+            self.close()
+            raise
         self.analysis = Analysis()
+        self.decoded_size: tuple[int, int] | None = None  # what render() actually decoded, for tests and bench
 
     def close(self) -> None:
-        self._image.close()
+        if self._image is not None:
+            self._image.close()
+            self._image = None
 
     def __enter__(self) -> Source:
         return self
@@ -254,17 +459,102 @@ class Source:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def render(self, specs: Sequence[Spec]) -> Iterator[Output]:
+    def output_size(self, spec: Spec) -> tuple[int, int]:
+        """Upright size of spec's output for this photo."""
+        return fit_inside((self.width, self.height), (spec.width, spec.height))
+
+    def _decode(self, need: tuple[int, int]) -> Image.Image:
+        """Decode the first frame once, at the smallest scale with both sides >= need (stored orientation)."""
+        image = self._image
+        if image is None:
+            raise ValueError("Source is closed")
         try:
-            self._image.seek(0)
-            self._image.load()
-        except (OSError, ValueError, SyntaxError, EOFError) as exc:
-            raise ImageRejected(f"The image is damaged and cannot be read ({exc}).") from None
-        upright = _to_rgb(ImageOps.exif_transpose(self._image))
-        for spec in specs:
-            out = upright.copy()
-            out.thumbnail((spec.width, spec.height), Image.Resampling.LANCZOS)
-            if not self.analysis.placeholder:
-                self.analysis.placeholder = placeholder_data_uri(out)
-                self.analysis.phash = difference_hash(out)
-            yield Output(spec=spec, data=_encode(out, spec), width=out.width, height=out.height)
+            if image.format in ("JPEG", "MPO"):
+                # DCT scaling: 1/2, 1/4 or 1/8 decodes cost a fraction of a full decode, in time and memory.
+                image.draft(None, need)
+            image.load()  # first frame of GIF, APNG, animated WebP/AVIF, MPO
+            working = image
+            factor = min(working.width / need[0], working.height / need[1])
+            if factor >= 2 * REDUCING_GAP:
+                working = working.reduce(int(factor / REDUCING_GAP))
+        except _DECODE_ERRORS as exc:
+            raise _damaged(exc) from None
+        except MemoryError:
+            raise ImageRejected("The image is too large to render.") from None
+        self.decoded_size = image.size
+        if working is not image:
+            self.close()  # the full-size decode is no longer needed: keep at most one large copy alive
+        return _normalise_mode(working)
+
+    def render(self, specs: Sequence[Spec]) -> Iterator[Output]:
+        """Yield one Output per spec: every THUMBNAIL-stage spec first (in the given order), then the rest.
+
+        analysis.placeholder and analysis.phash are set before the first Output is yielded.
+        """
+        upright_sizes = {spec: self.output_size(spec) for spec in specs}
+        stored_sizes = {spec: _upright(size, self.orientation) for spec, size in upright_sizes.items()}
+        need = (max(w for w, _ in stored_sizes.values()), max(h for _, h in stored_sizes.values()))
+        working = self._decode(need)
+
+        thumbnails = [spec for spec in specs if spec.stage == THUMBNAIL]
+        variants = [spec for spec in specs if spec.stage != THUMBNAIL]
+        # Resized pixels (stored orientation, source colour space) by size, so each output is derived from the
+        # smallest image already made that is at least as large, and equal sizes are resized only once.
+        resized: dict[tuple[int, int], Image.Image] = {}
+        # Encoded bytes by (size, format): when the photo is smaller than several boxes, those specs share one
+        # encode (made at the quality of the first spec that needed it) instead of re-encoding the same pixels.
+        encoded: dict[tuple[tuple[int, int], str], bytes] = {}
+
+        def derive(size: tuple[int, int]) -> Image.Image:
+            if size not in resized:
+                # Every output has the photo's aspect ratio, so a larger one differs by at most a rounding pixel.
+                slack = 0 if working is not None else 1
+                candidates = [
+                    im for key, im in resized.items() if key[0] + slack >= size[0] and key[1] + slack >= size[1]
+                ]
+                base = min(candidates, key=lambda im: im.width * im.height) if candidates else working
+                resized[size] = _downscale(base, size)
+            return resized[size]
+
+        def finish(spec: Spec) -> Output:
+            size = stored_sizes[spec]
+            key = (size, spec.format)
+            width, height = upright_sizes[spec]
+            if key not in encoded:
+                try:
+                    image = _to_srgb(derive(size), self.icc)
+                    if self.orientation in _TRANSPOSE:
+                        image = image.transpose(_TRANSPOSE[self.orientation])
+                    if not self.analysis.placeholder:
+                        self.analysis.placeholder = placeholder_data_uri(image)
+                        self.analysis.phash = difference_hash(image)
+                    encoded[key] = _encode(image, spec)
+                except MemoryError:
+                    raise ImageRejected("The image is too large to render.") from None
+                except _DECODE_ERRORS as exc:
+                    raise ImageRejected(f"The image cannot be rendered ({exc}).") from None
+            return Output(spec=spec, data=encoded[key], width=width, height=height)
+
+        def by_area(spec: Spec) -> int:
+            return -stored_sizes[spec][0] * stored_sizes[spec][1]
+
+        # Thumbnails: resize largest first so the 1x one comes from the 2x one, then yield in the given order.
+        for spec in sorted(thumbnails, key=by_area):
+            derive(stored_sizes[spec])
+        # The smallest thumbnail first, so placeholder and hash come from the least work.
+        for spec in sorted(thumbnails, key=lambda s: -by_area(s))[:1]:
+            finish(spec)
+        for spec in thumbnails:
+            yield finish(spec)
+        # Variants largest first: after the first one the working image is dropped, so peak memory is the
+        # decode plus one output.
+        for spec in sorted(variants, key=by_area):
+            output = finish(spec)
+            if working is not None:
+                working = None
+                self.close()
+                variant_sizes = {stored_sizes[s] for s in variants}
+                for size in [stored_sizes[s] for s in thumbnails if stored_sizes[s] not in variant_sizes]:
+                    resized.pop(size, None)
+            yield output
+        self.close()
