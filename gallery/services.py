@@ -124,3 +124,31 @@ def delete_photo(*, photo: Photo) -> None:
     with transaction.atomic():
         photo.delete()
         transaction.on_commit(lambda: [storage.delete_file(name) for name in files])
+
+
+@transaction.atomic
+def rotate_photo(*, photo: Photo, degrees: int) -> Photo:
+    """Turn a photo by a quarter turn (90 clockwise, -90 counter-clockwise) and queue a re-render.
+
+    The original file is never touched: the rotation is recorded and the renderer applies it after EXIF
+    orientation. Width and height swap at once so tiles keep the right shape until the new variants land.
+    """
+    if degrees not in (90, -90, 180):
+        raise ValueError("Rotate by 90, -90 or 180 degrees.")
+    photo = Photo.objects.select_for_update().get(pk=photo.pk)
+    photo.rotation = (photo.rotation + degrees) % 360
+    if degrees != 180:
+        photo.width, photo.height = photo.height, photo.width
+    photo.save(update_fields=["rotation", "width", "height", "updated_at"])
+    requeue(photo_ids=[photo.pk])
+    photo.refresh_from_db()
+    return photo
+
+
+def delete_photos(*, photo_ids: list[int]) -> int:
+    """Delete several photos with their files (each through delete_photo). Returns how many were deleted."""
+    deleted = 0
+    for photo in Photo.objects.filter(pk__in=photo_ids):
+        delete_photo(photo=photo)
+        deleted += 1
+    return deleted

@@ -1,22 +1,36 @@
 import mimetypes
 from dataclasses import dataclass
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_not_required
-from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.core.handlers.asgi import ASGIRequest
+from django.db.models import Count, Max, Prefetch
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from gallery import storage
-from gallery.forms import FirstAccountForm
-from gallery.models import Photo
-from gallery.services import UploadRejected, ingest_upload
+from gallery import albums as album_services
+from gallery import library, storage
+from gallery.forms import (
+    AlbumForm,
+    BulkForm,
+    CoverForm,
+    FirstAccountForm,
+    KeepForm,
+    PhotoAlbumForm,
+    RotateForm,
+    UploadAlbumForm,
+)
+from gallery.models import Album, AlbumPhoto, Photo, Variant
+from gallery.services import UploadRejected, delete_photo, delete_photos, ingest_upload, requeue, rotate_photo
 
-PAGE_SIZE = 120
+PAGE_SIZE = library.PAGE_SIZE
 ORIGINAL_TYPES = {
     "JPEG": "image/jpeg",
     "MPO": "image/jpeg",
@@ -29,10 +43,25 @@ ORIGINAL_TYPES = {
 }
 
 
+def is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return default
+
+
 def home(request):
-    photos = Photo.objects.newest_first().prefetch_related("variants")
-    page = Paginator(photos, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "gallery/home.html", {"page": page, "photos": page.object_list})
+    page = library.library_page(Photo.objects.all(), cursor=request.GET.get("before"), page_size=PAGE_SIZE)
+    context = {"page": page, "more_url": reverse("home")}
+    if is_htmx(request) and request.GET.get("before"):
+        return render(request, "gallery/_library_page.html", context)
+    totals = Photo.objects.aggregate(count=Count("id"), last_id=Max("id"))
+    context.update(totals=totals, albums=list(Album.objects.all()), upload_form=UploadAlbumForm())
+    return render(request, "gallery/home.html", context)
 
 
 @dataclass
@@ -46,6 +75,8 @@ class UploadOutcome:
 @require_POST
 def upload(request):
     files = request.FILES.getlist("files")  # parses the body; the upload handler notes oversized files
+    album_form = UploadAlbumForm(request.POST)
+    album = album_form.cleaned_data["album"] if album_form.is_valid() else None
     outcomes = [
         UploadOutcome(name, error=f"The file is larger than the {settings.GLOWWORM_MAX_UPLOAD_MB} MB limit.")
         for name in getattr(request, "oversized_uploads", [])
@@ -54,6 +85,8 @@ def upload(request):
         try:
             result = ingest_upload(upload=upload_file, user=request.user)
             outcomes.append(UploadOutcome(upload_file.name, photo=result.photo, created=result.created))
+            if album is not None:
+                album_services.add_photos(album=album, photo_ids=[result.photo.pk])
         except UploadRejected as exc:
             outcomes.append(UploadOutcome(upload_file.name, error=exc.message))
     if not outcomes:
@@ -69,7 +102,7 @@ def upload(request):
     created = sum(outcome.created for outcome in outcomes)
     if created:
         messages.success(request, f"Uploaded {created} photo{pluralize(created)}.")
-    return redirect("home")
+    return redirect(album.get_absolute_url() if album else "home")
 
 
 def _upload_status(outcomes: list[UploadOutcome]) -> int:
@@ -84,7 +117,221 @@ def _upload_status(outcomes: list[UploadOutcome]) -> int:
 
 def photo_detail(request, pk):
     photo = get_object_or_404(Photo.objects.prefetch_related("variants"), pk=pk)
-    return render(request, "gallery/photo.html", {"photo": photo})
+    album = None
+    scope = Photo.objects.all()
+    if request.GET.get("album", "").isdigit():
+        album = Album.objects.filter(pk=request.GET["album"], memberships__photo=photo).first()
+        if album is not None:
+            scope = Photo.objects.filter(album_memberships__album=album)
+    newer, older = library.neighbours(scope, photo)
+    in_albums = list(photo.albums.order_by("name"))
+    other_albums = [candidate for candidate in Album.objects.all() if candidate not in in_albums]
+    context = {
+        "photo": photo,
+        "album": album,
+        "newer": newer,
+        "older": older,
+        "in_albums": in_albums,
+        "other_albums": other_albums,
+        "context_query": f"?album={album.pk}" if album else "",
+        "close_url": album.get_absolute_url() if album else reverse("home"),
+    }
+    if is_htmx(request) and request.headers.get("HX-Target") == "photo-stage":
+        return render(request, "gallery/_photo_stage.html", context)
+    return render(request, "gallery/photo.html", context)
+
+
+@require_POST
+def photo_rotate(request, pk):
+    photo = get_object_or_404(Photo, pk=pk)
+    form = RotateForm(request.POST)
+    if form.is_valid():
+        rotate_photo(photo=photo, degrees=form.degrees)
+        messages.success(request, "Rotating… the new version appears in a moment.")
+    return redirect(safe_next(request, photo.get_absolute_url()))
+
+
+@require_POST
+def photo_retry(request, pk):
+    photo = get_object_or_404(Photo, pk=pk)
+    requeue(photo_ids=[photo.pk])
+    photo = Photo.objects.prefetch_related("variants").get(pk=pk)
+    if is_htmx(request):
+        return render(request, "gallery/_photo.html", {"photo": photo})
+    return redirect(safe_next(request, photo.get_absolute_url()))
+
+
+def photo_delete(request, pk):
+    photo = get_object_or_404(Photo.objects.prefetch_related("variants"), pk=pk)
+    if request.method == "POST":
+        _, older = library.neighbours(Photo.objects.all(), photo)
+        delete_photo(photo=photo)
+        messages.success(request, f"Deleted {photo}.")
+        default = older.get_absolute_url() if older else reverse("home")
+        return redirect(safe_next(request, default))
+    return render(request, "gallery/photo_delete.html", {"photo": photo, "next": safe_next(request, "")})
+
+
+@require_POST
+def photo_albums(request, pk):
+    """Add the photo to an album, or take it out of one (`remove`), from the photo view."""
+    photo = get_object_or_404(Photo, pk=pk)
+    form = PhotoAlbumForm(request.POST)
+    if form.is_valid():
+        album = form.cleaned_data["album"]
+        if request.POST.get("remove"):
+            album_services.remove_photos(album=album, photo_ids=[photo.pk])
+            messages.success(request, f"Removed from {album}.")
+        else:
+            album_services.add_photos(album=album, photo_ids=[photo.pk])
+            messages.success(request, f"Added to {album}.")
+    return redirect(safe_next(request, photo.get_absolute_url()))
+
+
+def album_list(request):
+    form = AlbumForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        album = album_services.create_album(name=form.cleaned_data["name"])
+        messages.success(request, f"Created album {album}.")
+        return redirect(album)
+    return render(request, "gallery/albums.html", {"albums": album_services.albums_with_covers(), "form": form})
+
+
+def album_detail(request, pk):
+    album = get_object_or_404(Album, pk=pk)
+    scope = Photo.objects.filter(album_memberships__album=album)
+    page = library.library_page(scope, cursor=request.GET.get("before"), page_size=PAGE_SIZE)
+    context = {"page": page, "album": album, "more_url": album.get_absolute_url()}
+    if is_htmx(request) and request.GET.get("before"):
+        return render(request, "gallery/_library_page.html", context)
+    context.update(
+        photo_count=AlbumPhoto.objects.filter(album=album).count(),
+        albums=list(Album.objects.all()),
+        rename_form=AlbumForm(initial={"name": album.name}),
+        upload_form=UploadAlbumForm(initial={"album": album}),
+    )
+    return render(request, "gallery/album.html", context)
+
+
+@require_POST
+def album_rename(request, pk):
+    album = get_object_or_404(Album, pk=pk)
+    form = AlbumForm(request.POST)
+    if form.is_valid():
+        album_services.rename_album(album=album, name=form.cleaned_data["name"])
+        messages.success(request, f"Renamed to {album}.")
+    else:
+        messages.error(request, "Give the album a name.")
+    return redirect(album)
+
+
+def album_delete(request, pk):
+    album = get_object_or_404(Album, pk=pk)
+    if request.method == "POST":
+        name = str(album)
+        album_services.delete_album(album=album)
+        messages.success(request, f"Deleted album {name}. Its photos are still in your library.")
+        return redirect("albums")
+    count = AlbumPhoto.objects.filter(album=album).count()
+    return render(request, "gallery/album_delete.html", {"album": album, "photo_count": count})
+
+
+@require_POST
+def album_cover(request, pk):
+    album = get_object_or_404(Album, pk=pk)
+    form = CoverForm(request.POST)
+    if form.is_valid():
+        try:
+            album_services.set_cover(album=album, photo=form.cleaned_data["photo"])
+            messages.success(request, "Cover updated." if album.cover_id else "The cover now follows the newest photo.")
+        except ValueError as exc:
+            messages.error(request, str(exc))
+    return redirect(safe_next(request, album.get_absolute_url()))
+
+
+@require_POST
+def bulk(request):
+    """One endpoint for the selection toolbar: add/remove album, cover, delete (confirmed), zip download."""
+    form = BulkForm(request.POST)
+    back = safe_next(request, reverse("home"))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(errors))
+        return redirect(back)
+    action, ids, album = form.cleaned_data["action"], form.cleaned_data["photo"], form.cleaned_data["album"]
+    if action == "download":
+        return zip_response(request, ids)
+    if action == "add":
+        added = album_services.add_photos(album=album, photo_ids=ids)
+        messages.success(request, f"Added {added} photo{pluralize(added)} to {album}.")
+    elif action == "remove":
+        removed = album_services.remove_photos(album=album, photo_ids=ids)
+        messages.success(
+            request, f"Removed {removed} photo{pluralize(removed)} from {album}. They stay in the library."
+        )
+    elif action == "cover":
+        try:
+            album_services.set_cover(album=album, photo=Photo.objects.get(pk=ids[0]))
+            messages.success(request, "Cover updated.")
+        except (ValueError, Photo.DoesNotExist) as exc:
+            messages.error(request, str(exc))
+    elif action == "delete":
+        if not form.cleaned_data["confirmed"]:
+            photos = Photo.objects.filter(pk__in=ids)
+            return render(request, "gallery/bulk_delete.html", {"photos": photos, "ids": ids, "next": back})
+        deleted = delete_photos(photo_ids=ids)
+        messages.success(request, f"Deleted {deleted} photo{pluralize(deleted)}.")
+    return redirect(back)
+
+
+def zip_response(request, photo_ids: list[int]) -> StreamingHttpResponse:
+    photos = (
+        Photo.objects.filter(pk__in=photo_ids)
+        .order_by("id")
+        .only("pk", "original", "original_name", "taken_at", "created_at")
+    )
+    members = library.zip_members(photos)
+    chunks = library.zip_chunks(members)
+    if isinstance(request, ASGIRequest):
+        # Under ASGI a plain generator would be read to the end into memory first; feed it from a thread instead.
+        content = _async_chunks(chunks)
+    else:
+        content = chunks
+    response = StreamingHttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="glowworm-{len(members)}-photos.zip"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+async def _async_chunks(chunks):
+    next_chunk = sync_to_async(lambda: next(chunks, None), thread_sensitive=False)
+    while (chunk := await next_chunk()) is not None:
+        if chunk:
+            yield chunk
+
+
+def duplicates(request):
+    if request.method == "POST":
+        form = KeepForm(request.POST)
+        if form.is_valid():
+            group, keep = set(form.cleaned_data["group"]), set(form.cleaned_data["keep"])
+            if not keep & group:
+                messages.error(request, "Keep at least one photo of the group.")
+            else:
+                deleted = delete_photos(photo_ids=sorted(group - keep))
+                messages.success(request, f"Kept {len(keep & group)}, deleted {deleted}.")
+        return redirect("duplicates")
+    hashes = dict(Photo.objects.exclude(phash="").values_list("pk", "phash"))
+    groups = library.duplicate_groups(hashes)
+    variants = Prefetch("variants", queryset=Variant.objects.filter(name__in=library.GRID_VARIANTS))
+    photos = Photo.objects.filter(pk__in=[pk for group in groups for pk in group]).prefetch_related(variants).in_bulk()
+    photo_groups = [[photos[pk] for pk in group if pk in photos] for group in groups]
+    for group in photo_groups:
+        # Suggest keeping the largest (then the first uploaded); the person decides.
+        best = max(group, key=lambda p: (p.width * p.height, p.file_size, -p.pk))
+        for photo in group:
+            photo.suggest_keep = photo is best
+    return render(request, "gallery/duplicates.html", {"groups": photo_groups})
 
 
 def original(request, pk):

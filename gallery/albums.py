@@ -1,0 +1,65 @@
+"""Album services. Deleting an album or taking photos out of one never deletes a photo."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+
+from gallery.library import GRID_VARIANTS
+from gallery.models import Album, AlbumPhoto, Photo, Variant
+
+
+def create_album(*, name: str) -> Album:
+    return Album.objects.create(name=name.strip())
+
+
+def rename_album(*, album: Album, name: str) -> Album:
+    album.name = name.strip()
+    album.save(update_fields=["name", "updated_at"])
+    return album
+
+
+@transaction.atomic
+def delete_album(*, album: Album) -> None:
+    """Delete the album and its memberships; the photos stay in the library."""
+    AlbumPhoto.objects.filter(album=album).delete()
+    album.delete()
+
+
+@transaction.atomic
+def add_photos(*, album: Album, photo_ids: list[int]) -> int:
+    """Add photos to an album; photos already in it are left alone. Returns how many were added."""
+    ids = set(Photo.objects.filter(pk__in=photo_ids).values_list("pk", flat=True))
+    ids -= set(AlbumPhoto.objects.filter(album=album, photo_id__in=ids).values_list("photo_id", flat=True))
+    AlbumPhoto.objects.bulk_create([AlbumPhoto(album=album, photo_id=pk) for pk in sorted(ids)], ignore_conflicts=True)
+    return len(ids)
+
+
+@transaction.atomic
+def remove_photos(*, album: Album, photo_ids: list[int]) -> int:
+    removed, _ = AlbumPhoto.objects.filter(album=album, photo_id__in=photo_ids).delete()
+    if album.cover_id in set(photo_ids):
+        album.cover = None
+        album.save(update_fields=["cover", "updated_at"])
+    return removed
+
+
+def set_cover(*, album: Album, photo: Photo | None) -> Album:
+    """Choose a cover from the album's photos, or None for automatic (the photo added last)."""
+    if photo is not None and not AlbumPhoto.objects.filter(album=album, photo=photo).exists():
+        raise ValueError("The cover must be a photo in the album.")
+    album.cover = photo
+    album.save(update_fields=["cover", "updated_at"])
+    return album
+
+
+def albums_with_covers():
+    """Albums with `photo_count` and `cover_photo` (chosen, else the photo added last), in three queries."""
+    newest = AlbumPhoto.objects.filter(album=OuterRef("pk")).order_by("-added_at", "-id").values("photo_id")[:1]
+    albums = list(Album.objects.annotate(photo_count=Count("memberships"), newest_photo_id=Subquery(newest)))
+    cover_ids = {album.cover_id or album.newest_photo_id for album in albums} - {None}
+    variants = Prefetch("variants", queryset=Variant.objects.filter(name__in=GRID_VARIANTS))
+    covers = Photo.objects.filter(pk__in=cover_ids).prefetch_related(variants).in_bulk() if cover_ids else {}
+    for album in albums:
+        album.cover_photo = covers.get(album.cover_id or album.newest_photo_id)
+    return albums

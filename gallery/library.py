@@ -1,0 +1,223 @@
+"""Read-side helpers for the gallery pages: keyset pages grouped by month, zip streams, duplicate groups."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from gallery import storage
+from gallery.models import Photo, Variant
+
+PAGE_SIZE = 120
+GRID_VARIANTS = ("thumb", "thumb2x")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ends: the last photo's sort date and id (ties broken by id)."""
+
+    sort_at: datetime
+    pk: int
+
+    def encode(self) -> str:
+        # Integer microseconds: exact, unlike a float timestamp, and safe in a URL.
+        return f"{(self.sort_at - EPOCH) // timedelta(microseconds=1)}.{self.pk}"
+
+    @classmethod
+    def decode(cls, value: str | None) -> Cursor | None:
+        try:
+            micros, pk = (value or "").split(".")
+            return cls(EPOCH + timedelta(microseconds=int(micros)), int(pk))
+        except (ValueError, OverflowError):
+            return None
+
+
+@dataclass
+class MonthGroup:
+    month: date
+    photos: list[Photo] = field(default_factory=list)
+
+
+@dataclass
+class LibraryPage:
+    photos: list[Photo]
+    cursor: Cursor | None  # where this page starts (None: the newest photos)
+    next_cursor: Cursor | None
+    groups: list[MonthGroup]
+
+    @property
+    def continues_month(self) -> bool:
+        """True when the first month on this page already started on the page before."""
+        return bool(self.cursor and self.groups and self.groups[0].month == month_of(self.cursor.sort_at))
+
+
+def month_of(moment: datetime) -> date:
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    return local.date().replace(day=1)
+
+
+def grid_photos(queryset: QuerySet[Photo]) -> QuerySet[Photo]:
+    """Photos in library order with just the variants a grid tile needs: one query for photos, one for variants."""
+    variants = Prefetch("variants", queryset=Variant.objects.filter(name__in=GRID_VARIANTS))
+    return queryset.library_order().prefetch_related(variants)
+
+
+def library_page(queryset: QuerySet[Photo], *, cursor: str | None, page_size: int = PAGE_SIZE) -> LibraryPage:
+    start = Cursor.decode(cursor)
+    photos = grid_photos(queryset)
+    if start:
+        photos = photos.filter(Q(sort_at__lt=start.sort_at) | Q(sort_at=start.sort_at, pk__lt=start.pk))
+    rows = list(photos[: page_size + 1])
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    groups: list[MonthGroup] = []
+    for photo in rows:
+        month = month_of(photo.sort_at)
+        if not groups or groups[-1].month != month:
+            groups.append(MonthGroup(month))
+        groups[-1].photos.append(photo)
+    next_cursor = Cursor(rows[-1].sort_at, rows[-1].pk) if has_more else None
+    return LibraryPage(photos=rows, cursor=start, next_cursor=next_cursor, groups=groups)
+
+
+def neighbours(queryset: QuerySet[Photo], photo: Photo) -> tuple[Photo | None, Photo | None]:
+    """The newer and the older photo next to `photo` in library order (two small indexed queries)."""
+    sort_at = photo.taken_at or photo.created_at
+    ordered = queryset.with_sort_date()
+    newer = (
+        ordered.filter(Q(sort_at__gt=sort_at) | Q(sort_at=sort_at, pk__gt=photo.pk)).order_by("sort_at", "id").first()
+    )
+    older = (
+        ordered.filter(Q(sort_at__lt=sort_at) | Q(sort_at=sort_at, pk__lt=photo.pk)).order_by("-sort_at", "-id").first()
+    )
+    return newer, older
+
+
+# --- zip downloads ---------------------------------------------------------------------------------------------
+
+
+class _ChunkSink(io.RawIOBase):
+    """A write-only, unseekable file that keeps what was written until drained: zipfile then streams entries
+    with data descriptors, and memory stays at about one read chunk whatever the archive size."""
+
+    def __init__(self):
+        self._chunks: list[bytes] = []
+        self._position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self._chunks.append(bytes(data))
+        self._position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._position
+
+    def drain(self) -> bytes:
+        data = b"".join(self._chunks)
+        self._chunks.clear()
+        return data
+
+
+@dataclass
+class ZipMember:
+    path: str  # under MEDIA_ROOT
+    name: str  # inside the archive
+    modified: datetime
+
+
+def zip_members(photos: Iterable[Photo]) -> list[ZipMember]:
+    """Archive names from the original file names, made unique ("name (2).jpg")."""
+    used: set[str] = set()
+    members = []
+    for photo in photos:
+        extension = photo.original.rsplit(".", 1)[-1]
+        name = photo.original_name or f"photo-{photo.pk}.{extension}"
+        stem, dot, suffix = name.rpartition(".")
+        if not dot:
+            stem, suffix = name, ""
+        candidate, number = name, 2
+        while candidate.lower() in used:
+            candidate = f"{stem} ({number}){dot}{suffix}"
+            number += 1
+        used.add(candidate.lower())
+        members.append(ZipMember(photo.original, candidate, photo.taken_at or photo.created_at))
+    return members
+
+
+def zip_chunks(members: list[ZipMember], read_size: int = 256 * 1024) -> Iterator[bytes]:
+    """Yield a zip archive of the members piece by piece. Entries are stored, not deflated: photos are
+    already compressed, and storing keeps the CPU free."""
+    sink = _ChunkSink()
+    with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for member in members:
+            try:
+                source = open(storage.media_path(member.path), "rb")
+            except (FileNotFoundError, ValueError):
+                continue  # deleted meanwhile: leave it out rather than break the archive
+            modified = max(member.modified, datetime(1980, 1, 1, tzinfo=UTC))
+            info = zipfile.ZipInfo(member.name, date_time=modified.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_STORED
+            with source, archive.open(info, "w", force_zip64=True) as target:
+                for block in iter(lambda: source.read(read_size), b""):  # noqa: B023 - used at once
+                    target.write(block)
+                    yield sink.drain()
+            yield sink.drain()
+    yield sink.drain()
+
+
+# --- possible duplicates ---------------------------------------------------------------------------------------
+
+DUPLICATE_DISTANCE = 6  # bits of 64; resized or recompressed copies of one photo differ by a few bits
+
+
+def hamming(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+def duplicate_groups(hashes: dict[int, str], *, max_distance: int = DUPLICATE_DISTANCE) -> list[list[int]]:
+    """Group ids whose 64-bit hashes are within max_distance bits, transitively.
+
+    Pigeonhole: split the hash into max_distance + 1 bands; two hashes that close agree on at least one band
+    exactly, so only ids sharing a band value are compared (about linear for real libraries, not quadratic).
+    """
+    values = {}
+    for pk, text in hashes.items():
+        try:
+            values[pk] = int(text, 16)
+        except (TypeError, ValueError):
+            continue
+    bands = max_distance + 1
+    edges = [(64 * i // bands, 64 * (i + 1) // bands) for i in range(bands)]
+    parent = {pk: pk for pk in values}
+
+    def find(pk: int) -> int:
+        while parent[pk] != pk:
+            parent[pk] = parent[parent[pk]]
+            pk = parent[pk]
+        return pk
+
+    for low, high in edges:
+        buckets: dict[int, list[int]] = defaultdict(list)
+        mask = (1 << (high - low)) - 1
+        for pk, value in values.items():
+            buckets[(value >> low) & mask].append(pk)
+        for members in buckets.values():
+            for i, first in enumerate(members):
+                for second in members[i + 1 :]:
+                    if find(first) != find(second) and hamming(values[first], values[second]) <= max_distance:
+                        parent[find(second)] = find(first)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for pk in values:
+        groups[find(pk)].append(pk)
+    return sorted((sorted(group) for group in groups.values() if len(group) > 1), key=lambda g: g[0])
