@@ -1,0 +1,33 @@
+# Glowworm image: Daphne (web), RQ workers and the one-shot migrate share it; see compose.yaml.
+
+# Build stage: mysqlclient has no Linux wheel, so compile it here against MariaDB Connector/C.
+FROM python:3.11-slim-bookworm AS build
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev libmariadb-dev pkg-config \
+    && rm -rf /var/lib/apt/lists/*
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+RUN python -m venv /opt/venv
+COPY requirements.txt requirements-mysql.txt /tmp/
+RUN /opt/venv/bin/pip install -r /tmp/requirements.txt -r /tmp/requirements-mysql.txt
+
+# Runtime stage: no compiler, only the client library mysqlclient links to (it carries the
+# caching_sha2_password plugin MySQL 8.4 uses by default).
+FROM python:3.11-slim-bookworm
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libmariadb3 \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --user-group --uid 10001 --home-dir /app --no-create-home glowworm
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    MEDIA_ROOT=/data/media \
+    GLOWWORM_VAR_DIR=/data/var
+WORKDIR /app
+# The code belongs to root and is read-only to the app; only /data (the volumes) is writable.
+COPY . /app
+# A fresh named volume copies this directory's owner, so the app user can write media into it.
+RUN mkdir -p /data/media /data/var && chown -R glowworm:glowworm /data
+USER glowworm
+EXPOSE 8000
+CMD ["python", "-m", "daphne", "-b", "0.0.0.0", "-p", "8000", "glowworm.asgi:application"]
