@@ -217,6 +217,15 @@ GLOWWORM_DISPLAY_FORMAT = env("GLOWWORM_DISPLAY_FORMAT", "JPEG").upper()
 if GLOWWORM_DISPLAY_FORMAT not in ("JPEG", "WEBP"):
     raise ImproperlyConfigured("GLOWWORM_DISPLAY_FORMAT must be JPEG or WEBP")
 GLOWWORM_WORKERS = env_int("GLOWWORM_WORKERS", os.cpu_count() or 1)
+# Self-healing renders (processing/jobs.py, processing/sweeper.py; see docs/operations-jobs.md).
+GLOWWORM_RENDER_TIMEOUT = env_int("GLOWWORM_RENDER_TIMEOUT", 600)  # seconds one render may take
+GLOWWORM_SWEEP_INTERVAL = env_int("GLOWWORM_SWEEP_INTERVAL", 60)  # seconds between sweeps
+GLOWWORM_STUCK_AFTER = env_int("GLOWWORM_STUCK_AFTER", 180)  # seconds a photo may wait without a job
+GLOWWORM_RENDER_MAX_RESCUES = env_int("GLOWWORM_RENDER_MAX_RESCUES", 3)  # interrupted renders before "failed"
+# Login rate limit (gallery/security.py): failures per username+address, and per address, in the window.
+GLOWWORM_LOGIN_FAILURES = env_int("GLOWWORM_LOGIN_FAILURES", 5)
+GLOWWORM_LOGIN_FAILURES_PER_IP = env_int("GLOWWORM_LOGIN_FAILURES_PER_IP", 30)
+GLOWWORM_LOGIN_WINDOW = env_int("GLOWWORM_LOGIN_WINDOW", 900)  # seconds
 
 LOGGING = {
     "version": 1,

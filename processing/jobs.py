@@ -1,22 +1,45 @@
-"""RQ jobs. They take primary keys, claim work with a conditional UPDATE and are safe to run twice."""
+"""RQ jobs. They take primary keys, claim work with a conditional UPDATE and are safe to run twice.
+
+Errors fall in two kinds. A bad image (ImageRejected, a missing original) is permanent: the photo becomes
+failed with a reason and the job is not retried. A storage, database or Redis error is transient: the job
+returns ``rq.Retry`` so RQ tries it again with backoff, and the photo stays processing meanwhile. Anything
+that escapes both (a worker killed mid-render, retries used up) is found by processing.sweeper.
+"""
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import time
+from collections.abc import Iterable
 
 import django_rq
+import redis
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
 from django.utils import timezone
+from rq import Retry, get_current_job
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.timeouts import JobTimeoutException
 
 from gallery import storage
 from gallery.models import Photo, Variant
 from processing import events, imaging
-from processing.specs import THUMBNAIL, Spec, build_specs
+from processing.specs import STAGES, THUMBNAIL, Spec, build_specs
 
 logger = logging.getLogger(__name__)
 
 QUEUE = "default"
+# Backoff for transient errors: long enough to outlast a database or Redis restart.
+RETRY_INTERVALS = [5, 20, 60, 180]
+# An env hook only tests set: while this file exists a render waits, so a test can kill the worker mid-render.
+PAUSE_FILE_ENV = "GLOWWORM_TEST_PAUSE_RENDER_FILE"
+
+
+class TransientError(Exception):
+    """Something outside the image failed (storage, database, Redis): try again later."""
 
 
 def current_specs() -> tuple[Spec, ...]:
@@ -27,10 +50,48 @@ def render_job_id(photo_id: int) -> str:
     return f"render-photo-{photo_id}"
 
 
-def enqueue_render(photo_id: int) -> None:
-    django_rq.get_queue(QUEUE).enqueue(
-        render_photo, photo_id, job_id=render_job_id(photo_id), job_timeout=600, result_ttl=600, failure_ttl=86400
+def rescue_key(photo_id: int) -> str:
+    """Redis counter of renders that started and never ended; processing.sweeper gives up after a few."""
+    return f"glowworm:render-rescues:{photo_id}"
+
+
+def enqueue_render(photo_id: int, *, stages: Iterable[str] | None = None, missing_only: bool = False) -> bool:
+    """Queue a render unless one for this photo is already waiting or running.
+
+    One job id per photo means a photo never has two renders queued; a second request is a no-op
+    (a waiting job renders everything the photo lacks anyway). Returns whether a job was queued.
+    """
+    queue = django_rq.get_queue(QUEUE)
+    job_id = render_job_id(photo_id)
+    try:
+        existing = Job.fetch(job_id, connection=queue.connection)
+    except NoSuchJobError:
+        existing = None
+    if existing is not None and existing.get_status(refresh=False) in (
+        JobStatus.QUEUED,
+        JobStatus.SCHEDULED,
+        JobStatus.STARTED,
+        JobStatus.DEFERRED,
+    ):
+        from processing.sweeper import job_is_live  # the sweeper's idea of "live" is the one that counts
+
+        if job_is_live(existing, queue):
+            return False
+    kwargs = {}
+    if stages:
+        kwargs["stages"] = sorted(set(stages))
+    if missing_only:
+        kwargs["missing_only"] = True
+    queue.enqueue(
+        render_photo,
+        args=(photo_id,),
+        kwargs=kwargs,
+        job_id=job_id,
+        job_timeout=settings.GLOWWORM_RENDER_TIMEOUT,
+        result_ttl=600,
+        failure_ttl=7 * 86400,
     )
+    return True
 
 
 def save_variant(photo: Photo, output: imaging.Output) -> Variant:
@@ -60,49 +121,135 @@ def save_variant(photo: Photo, output: imaging.Output) -> Variant:
     return variant
 
 
+def missing_specs(photo: Photo, specs: Iterable[Spec]) -> list[Spec]:
+    """Specs the photo has no variant for, in the database or on disk."""
+    variants = {variant.name: variant for variant in photo.variants.all()}
+    missing = []
+    for spec in specs:
+        variant = variants.get(spec.name)
+        if variant is None or not variant.file or not storage.media_path(variant.file).is_file():
+            missing.append(spec)
+    return missing
+
+
+def specs_for(photo: Photo, *, stages: Iterable[str] | None = None, missing_only: bool = False) -> list[Spec]:
+    specs = list(current_specs())
+    if stages:
+        wanted = set(stages)
+        unknown = wanted - set(STAGES)
+        if unknown:
+            raise ValueError(f"Unknown stage {', '.join(sorted(unknown))}; choose from {', '.join(STAGES)}")
+        specs = [spec for spec in specs if spec.stage in wanted]
+    if missing_only:
+        specs = missing_specs(photo, specs)
+    return specs
+
+
 def _fail(photo_id: int, reason: str) -> None:
     Photo.objects.filter(pk=photo_id).update(status=Photo.Status.FAILED, error=reason[:500], updated_at=timezone.now())
+    _forget_rescues(photo_id)
     events.photo_changed(photo_id)
 
 
-def render_photo(photo_id: int) -> str:
-    claimed = Photo.objects.filter(pk=photo_id, status=Photo.Status.QUEUED).update(
-        status=Photo.Status.PROCESSING, render_started_at=timezone.now(), error="", updated_at=timezone.now()
-    )
-    if not claimed:
-        return "not queued; nothing to do"
-    events.photo_changed(photo_id)
-    photo = Photo.objects.get(pk=photo_id)
-    specs = current_specs()
-    thumbnails = [spec for spec in specs if spec.stage == THUMBNAIL]
+def _forget_rescues(photo_id: int) -> None:
     try:
-        with imaging.Source(storage.media_path(photo.original), max_pixels=settings.GLOWWORM_MAX_PIXELS) as source:
-            meta = source.metadata
-            for output in source.render(specs):
-                save_variant(photo, output)
-                if output.spec == thumbnails[-1]:
-                    fields = {name: getattr(meta, name) for name in meta.__dataclass_fields__}
-                    Photo.objects.filter(pk=photo_id).update(
-                        width=source.width,
-                        height=source.height,
-                        placeholder=source.analysis.placeholder,
-                        phash=source.analysis.phash,
-                        updated_at=timezone.now(),
-                        **fields,
-                    )
-                    events.photo_changed(photo_id)
-    except imaging.ImageRejected as exc:
-        _fail(photo_id, str(exc))
-        return "failed"
-    except FileNotFoundError:
-        _fail(photo_id, "The original file is missing.")
+        django_rq.get_connection(QUEUE).delete(rescue_key(photo_id))
+    except redis.RedisError:
+        pass  # the counter expires on its own
+
+
+def _claim(photo_id: int) -> bool:
+    """QUEUED -> PROCESSING. Also PROCESSING -> PROCESSING when this is the photo's own RQ job running again
+    (a retry after a transient error, or RQ re-running an abandoned job): job ids are unique per photo, so no
+    other render of it can be live."""
+    statuses = [Photo.Status.QUEUED]
+    job = get_current_job()
+    if job is not None and job.id == render_job_id(photo_id):
+        statuses.append(Photo.Status.PROCESSING)
+    now = timezone.now()
+    return bool(
+        Photo.objects.filter(pk=photo_id, status__in=statuses).update(
+            status=Photo.Status.PROCESSING, render_started_at=now, error="", updated_at=now
+        )
+    )
+
+
+def _pause_for_tests() -> None:
+    path = os.environ.get(PAUSE_FILE_ENV)
+    deadline = time.monotonic() + 120
+    while path and os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, IntegrityError):
+        return False
+    if isinstance(exc, (DatabaseError, redis.RedisError, TransientError)):
+        return True
+    # A full or read-only disk, an unreachable network share: storage, not the image.
+    return isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError)
+
+
+def render_photo(photo_id: int, stages: list[str] | None = None, missing_only: bool = False) -> str | Retry:
+    """Render a photo's outputs (all of them, or only some stages, or only those it lacks) and mark it ready."""
+    close_old_connections()  # a database that restarted since the last job leaves dead connections behind
+    try:
+        return _render(photo_id, stages=stages, missing_only=missing_only)
+    except JobTimeoutException:
+        _fail(photo_id, f"Rendering took longer than {settings.GLOWWORM_RENDER_TIMEOUT} seconds.")
         return "failed"
     except Exception as exc:
-        logger.exception("Rendering photo %s failed", photo_id)
-        _fail(photo_id, f"Rendering failed: {exc.__class__.__name__}: {exc}")
-        raise
+        if not _is_transient(exc):
+            logger.exception("Rendering photo %s failed", photo_id)
+            _fail(photo_id, f"Rendering failed: {exc.__class__.__name__}: {exc}")
+            return "failed"
+        logger.warning("Rendering photo %s hit a transient error; retrying: %r", photo_id, exc)
+        close_old_connections()
+        if get_current_job() is None:
+            raise  # run in-process (reprocess --sync): the caller reports it
+        return Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
+
+
+def _render(photo_id: int, *, stages: list[str] | None, missing_only: bool) -> str:
+    if not _claim(photo_id):
+        return "not queued; nothing to do"
+    events.photo_changed(photo_id)
+    _pause_for_tests()
+    photo = Photo.objects.prefetch_related("variants").get(pk=photo_id)
+    specs = specs_for(photo, stages=stages, missing_only=missing_only)
+    thumbnails = [spec for spec in specs if spec.stage == THUMBNAIL]
+    original = storage.media_path(photo.original)
+    if specs:
+        try:
+            with imaging.Source(original, max_pixels=settings.GLOWWORM_MAX_PIXELS) as source:
+                meta = source.metadata
+                for output in source.render(specs):
+                    save_variant(photo, output)
+                    if thumbnails and output.spec == thumbnails[-1]:
+                        fields = {name: getattr(meta, name) for name in meta.__dataclass_fields__}
+                        Photo.objects.filter(pk=photo_id).update(
+                            width=source.width,
+                            height=source.height,
+                            placeholder=source.analysis.placeholder,
+                            phash=source.analysis.phash,
+                            updated_at=timezone.now(),
+                            **fields,
+                        )
+                        events.photo_changed(photo_id)
+        except imaging.ImageRejected as exc:
+            _fail(photo_id, str(exc))
+            return "failed"
+        except FileNotFoundError as exc:
+            if not os.path.isdir(settings.MEDIA_ROOT):
+                # The whole media volume is gone (an unmounted share): storage trouble, not this photo's.
+                raise TransientError(f"MEDIA_ROOT {settings.MEDIA_ROOT} is not there") from exc
+            if exc.errno == errno.ENOENT and not original.exists():
+                _fail(photo_id, "The original file is missing.")
+                return "failed"
+            raise
     Photo.objects.filter(pk=photo_id, status=Photo.Status.PROCESSING).update(
         status=Photo.Status.READY, updated_at=timezone.now()
     )
+    _forget_rescues(photo_id)
     events.photo_changed(photo_id)
     return "ready"

@@ -28,11 +28,14 @@ class Child:
         self.process: subprocess.Popen | None = None
         self.restarts = 0
         self.started_at = 0.0
+        self.starts = 0
 
     def start(self, out_lock: threading.Lock, width: int) -> None:
         self.started_at = time.monotonic()
+        self.starts += 1
         self.process = subprocess.Popen(
-            self.argv,
+            # "{start}" makes each start's name unique: RQ refuses a name whose dead owner's key has not expired.
+            [arg.replace("{start}", str(self.starts)) for arg in self.argv],
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -92,10 +95,12 @@ class Command(BaseCommand):
             Child("web", [python, "-m", "daphne", "-b", host, "-p", str(port), "glowworm.asgi:application"], env, "")
         )
         for number in range(1, max(1, workers) + 1):
-            argv = [python, manage, "rqworker", "default", "--name", f"glowworm-{os.getpid()}-{number}"]
+            argv = [python, manage, "rqworker", "default", "--name", f"glowworm-{os.getpid()}-{number}.{{start}}"]
             if number == 1:
                 argv.append("--with-scheduler")
             children.append(Child(f"worker.{number}", argv, env, ""))
+        # Enqueues processing.sweeper.sweep every GLOWWORM_SWEEP_INTERVAL s: nothing stays queued forever.
+        children.append(Child("sweeper", [python, manage, "rqcron", "processing.cron"], env, ""))
         for index, child in enumerate(children):
             child.colour = COLOURS[index % len(COLOURS)]
         width = max(len(child.name) for child in children)

@@ -1,0 +1,17 @@
+"""rq cron configuration, loaded by `manage.py rqcron processing.cron` (started by `manage.py serve`)."""
+
+from django.conf import settings
+from rq import cron
+
+from processing.sweeper import sweep
+
+cron.register(
+    sweep,
+    "default",
+    interval=settings.GLOWWORM_SWEEP_INTERVAL,
+    job_timeout=300,
+    # A sweep that waits behind a long queue of renders is dropped rather than piling up: the next one comes soon.
+    ttl=max(3 * settings.GLOWWORM_SWEEP_INTERVAL, 30),
+    result_ttl=600,
+    name="glowworm-sweeper",
+)
