@@ -50,9 +50,9 @@ def redis_url():
     url = f"unix://{socket_path}"
     django_settings.REDIS_URL = url
     django_settings.RQ_QUEUES = {name: dict(config, URL=url) for name, config in django_settings.RQ_QUEUES.items()}
-    django_settings.CHANNEL_LAYERS = {
-        "default": dict(django_settings.CHANNEL_LAYERS["default"], CONFIG={"hosts": [url], "capacity": 500})
-    }
+    layer = django_settings.CHANNEL_LAYERS["default"]
+    hosts = [dict(host, address=url) for host in layer["CONFIG"]["hosts"]]
+    django_settings.CHANNEL_LAYERS = {"default": dict(layer, CONFIG=dict(layer["CONFIG"], hosts=hosts))}
     from channels.layers import channel_layers
 
     channel_layers.backends.clear()
@@ -101,7 +101,7 @@ def database_url() -> str:
 def process_env(media_root: Path, redis_url: str, **extra) -> dict:
     env = dict(os.environ)
     env.update(
-        DJANGO_SETTINGS_MODULE="glowworm.settings",
+        DJANGO_SETTINGS_MODULE="tests.settings",  # same password hasher as the test process
         DATABASE_URL=database_url(),
         REDIS_URL=redis_url,
         MEDIA_ROOT=str(media_root),
@@ -208,3 +208,48 @@ def live_stack(django_db_setup, django_db_blocker, redis_url, tmp_path_factory):
 def live(live_stack, transactional_db, settings):
     settings.MEDIA_ROOT = live_stack.media_root
     return live_stack
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright (its own browser download does not work here)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `bin/system-deps chromium` (make test does)")
+    # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live):
+    context = browser.new_context(base_url=live.url, viewport={"width": 1280, "height": 900})
+    page_ = context.new_page()
+    yield page_
+    context.close()
+
+
+@pytest.fixture
+def logged_in_page(page, user):
+    page.goto("/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+    return page

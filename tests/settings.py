@@ -1,9 +1,15 @@
 """The project settings, with what a test run needs when the environment does not give it."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 
 from glowworm.settings import *  # noqa: E402,F403
+from glowworm.settings import DATABASES  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast logins in tests
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, not :memory:, so Daphne and worker processes started by tests share it; one per test run.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"glowworm-test-{os.getpid()}.sqlite3")}
