@@ -4,13 +4,14 @@ from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import EmptyPage, Paginator
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from gallery.models import ApiToken, Photo
-from gallery.services import UploadRejected, ingest_upload
+from gallery.services import UploadRejected, delete_photo, ingest_upload
 
 API_PAGE_SIZE = 100
 
@@ -48,6 +49,26 @@ def api_view(methods):
         return wrapper
 
     return decorator
+
+
+def accepts_api_token(view):
+    """For non-API pages an API client needs too (variant files): a Bearer token, or the usual login."""
+
+    @login_not_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        authorization = request.headers.get("Authorization", "")
+        if authorization:
+            scheme, _, token = authorization.partition(" ")
+            user = ApiToken.authenticate(token.strip()) if scheme.lower() == "bearer" and token else None
+            if user is None:
+                return error("The API token is not valid.", 401)
+            request.user = user
+        elif not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def photo_json(photo: Photo) -> dict:
@@ -110,9 +131,12 @@ def _upload(request):
     return JsonResponse(body, status=201)
 
 
-@api_view(["GET"])
+@api_view(["GET", "DELETE"])
 def image_detail(request, pk):
     photo = Photo.objects.prefetch_related("variants").filter(pk=pk).first()
     if photo is None:
         return error("No photo with that id.", 404)
+    if request.method == "DELETE":
+        delete_photo(photo=photo)
+        return HttpResponse(status=204)
     return JsonResponse(photo_json(photo))
