@@ -131,7 +131,8 @@ def main() -> None:
                 time.sleep(0.1)
                 with urllib.request.urlopen(request) as status_response:
                     status = json.load(status_response)
-        print(f"upload answer (POST /api/images/, 12 MB, loopback), median of {RUNS}: {statistics.median(timings):.0f} ms "
+        median = statistics.median(timings)
+        print(f"upload answer (POST /api/images/, 12 MB, loopback), median of {RUNS}: {median:.0f} ms "
               f"(min {min(timings):.0f}, max {max(timings):.0f})")  # fmt: skip
         print(f"upload start to thumbnail variant stored (API poll), median of {RUNS}: "
               f"{statistics.median(thumbnail_times):.0f} ms")  # fmt: skip
