@@ -60,7 +60,7 @@ def home(request):
     if is_htmx(request) and request.GET.get("before"):
         return render(request, "gallery/_library_page.html", context)
     totals = Photo.objects.aggregate(count=Count("id"), last_id=Max("id"))
-    context.update(totals=totals, albums=list(Album.objects.all()), upload_form=UploadAlbumForm())
+    context.update(full_page=True, totals=totals, albums=list(Album.objects.all()), upload_form=UploadAlbumForm())
     return render(request, "gallery/home.html", context)
 
 
@@ -205,6 +205,7 @@ def album_detail(request, pk):
     if is_htmx(request) and request.GET.get("before"):
         return render(request, "gallery/_library_page.html", context)
     context.update(
+        full_page=True,
         photo_count=AlbumPhoto.objects.filter(album=album).count(),
         albums=list(Album.objects.all()),
         rename_form=AlbumForm(initial={"name": album.name}),
