@@ -93,6 +93,8 @@ class Output:
     data: bytes
     width: int
     height: int
+    # The pixels that were encoded (upright sRGB), only when render(..., keep_pixels=True): for tests and the bench.
+    pixels: Image.Image | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -486,75 +488,85 @@ class Source:
             self.close()  # the full-size decode is no longer needed: keep at most one large copy alive
         return _normalise_mode(working)
 
-    def render(self, specs: Sequence[Spec]) -> Iterator[Output]:
+    def _finish_root(self, image: Image.Image) -> Image.Image:
+        """Source colour space and stored orientation in; upright 8-bit sRGB RGB out."""
+        image = _to_srgb(image, self.icc)
+        if self.orientation in _TRANSPOSE:
+            image = image.transpose(_TRANSPOSE[self.orientation])
+        return image
+
+    def render(self, specs: Sequence[Spec], *, keep_pixels: bool = False) -> Iterator[Output]:
         """Yield one Output per spec: every THUMBNAIL-stage spec first (in the given order), then the rest.
 
         analysis.placeholder and analysis.phash are set before the first Output is yielded.
         """
-        upright_sizes = {spec: self.output_size(spec) for spec in specs}
-        stored_sizes = {spec: _upright(size, self.orientation) for spec, size in upright_sizes.items()}
-        need = (max(w for w, _ in stored_sizes.values()), max(h for _, h in stored_sizes.values()))
-        working = self._decode(need)
+        try:
+            yield from self._render(specs, keep_pixels)
+        except MemoryError:
+            raise ImageRejected("The image is too large to render.") from None
+        except _DECODE_ERRORS as exc:
+            raise ImageRejected(f"The image cannot be rendered ({exc}).") from None
+        finally:
+            self.close()
 
-        thumbnails = [spec for spec in specs if spec.stage == THUMBNAIL]
-        variants = [spec for spec in specs if spec.stage != THUMBNAIL]
-        # Resized pixels (stored orientation, source colour space) by size, so each output is derived from the
-        # smallest image already made that is at least as large, and equal sizes are resized only once.
-        resized: dict[tuple[int, int], Image.Image] = {}
+    def _render(self, specs: Sequence[Spec], keep_pixels: bool) -> Iterator[Output]:
+        sizes = {spec: self.output_size(spec) for spec in specs}
+        need = _upright((max(w for w, _ in sizes.values()), max(h for _, h in sizes.values())), self.orientation)
+        working: Image.Image | None = self._decode(need)
+
+        # Final pixels (upright sRGB) by size. Only the first image of each stage is resized from the decode and
+        # colour-converted; every smaller one is resized from the smallest finished image at least as large, so the
+        # colour transform runs on two images, not on every output.
+        finished: dict[tuple[int, int], Image.Image] = {}
         # Encoded bytes by (size, format): when the photo is smaller than several boxes, those specs share one
         # encode (made at the quality of the first spec that needed it) instead of re-encoding the same pixels.
         encoded: dict[tuple[tuple[int, int], str], bytes] = {}
 
         def derive(size: tuple[int, int]) -> Image.Image:
-            if size not in resized:
-                # Every output has the photo's aspect ratio, so a larger one differs by at most a rounding pixel.
+            if size not in finished:
+                # Outputs share the photo's aspect ratio, so a larger one differs by at most a rounding pixel.
                 slack = 0 if working is not None else 1
                 candidates = [
-                    im for key, im in resized.items() if key[0] + slack >= size[0] and key[1] + slack >= size[1]
+                    image
+                    for (width, height), image in finished.items()
+                    if width + slack >= size[0] and height + slack >= size[1]
                 ]
-                base = min(candidates, key=lambda im: im.width * im.height) if candidates else working
-                resized[size] = _downscale(base, size)
-            return resized[size]
+                if candidates:
+                    finished[size] = _downscale(min(candidates, key=lambda im: im.width * im.height), size)
+                else:
+                    finished[size] = self._finish_root(_downscale(working, _upright(size, self.orientation)))
+            return finished[size]
 
-        def finish(spec: Spec) -> Output:
-            size = stored_sizes[spec]
+        def output(spec: Spec) -> Output:
+            size = sizes[spec]
             key = (size, spec.format)
-            width, height = upright_sizes[spec]
             if key not in encoded:
-                try:
-                    image = _to_srgb(derive(size), self.icc)
-                    if self.orientation in _TRANSPOSE:
-                        image = image.transpose(_TRANSPOSE[self.orientation])
-                    if not self.analysis.placeholder:
-                        self.analysis.placeholder = placeholder_data_uri(image)
-                        self.analysis.phash = difference_hash(image)
-                    encoded[key] = _encode(image, spec)
-                except MemoryError:
-                    raise ImageRejected("The image is too large to render.") from None
-                except _DECODE_ERRORS as exc:
-                    raise ImageRejected(f"The image cannot be rendered ({exc}).") from None
-            return Output(spec=spec, data=encoded[key], width=width, height=height)
+                encoded[key] = _encode(derive(size), spec)
+            pixels = derive(size) if keep_pixels else None
+            return Output(spec=spec, data=encoded[key], width=size[0], height=size[1], pixels=pixels)
 
-        def by_area(spec: Spec) -> int:
-            return -stored_sizes[spec][0] * stored_sizes[spec][1]
+        def largest_first(group: list[Spec]) -> list[Spec]:
+            return sorted(group, key=lambda spec: -sizes[spec][0] * sizes[spec][1])
 
-        # Thumbnails: resize largest first so the 1x one comes from the 2x one, then yield in the given order.
-        for spec in sorted(thumbnails, key=by_area):
-            derive(stored_sizes[spec])
-        # The smallest thumbnail first, so placeholder and hash come from the least work.
-        for spec in sorted(thumbnails, key=lambda s: -by_area(s))[:1]:
-            finish(spec)
+        thumbnails = [spec for spec in specs if spec.stage == THUMBNAIL]
+        variants = [spec for spec in specs if spec.stage != THUMBNAIL]
+        for spec in largest_first(thumbnails):
+            derive(sizes[spec])
+        smallest = derive(min(sizes.values(), key=lambda size: size[0] * size[1]))
+        self.analysis.placeholder = placeholder_data_uri(smallest)
+        self.analysis.phash = difference_hash(smallest)
         for spec in thumbnails:
-            yield finish(spec)
-        # Variants largest first: after the first one the working image is dropped, so peak memory is the
-        # decode plus one output.
-        for spec in sorted(variants, key=by_area):
-            output = finish(spec)
-            if working is not None:
-                working = None
-                self.close()
-                variant_sizes = {stored_sizes[s] for s in variants}
-                for size in [stored_sizes[s] for s in thumbnails if stored_sizes[s] not in variant_sizes]:
-                    resized.pop(size, None)
-            yield output
-        self.close()
+            yield output(spec)
+
+        if variants:
+            # Start the variant stage from the decode again (not from a thumbnail), largest first; then drop the
+            # decode so that peak memory is one decode plus one output.
+            thumbnail_sizes = {sizes[spec] for spec in thumbnails} - {sizes[spec] for spec in variants}
+            for size in thumbnail_sizes:
+                finished.pop(size, None)
+            for spec in largest_first(variants):
+                result = output(spec)
+                if working is not None:
+                    working = None
+                    self.close()
+                yield result

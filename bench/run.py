@@ -1,0 +1,240 @@
+"""`make bench`: our engine against naive Pillow and pyvips, on the same inputs, in this process.
+
+Times are medians of interleaved rounds (the machine is shared, so every method sees the same noise). Peak RSS is
+measured in a fresh subprocess per input and method (a high-water mark cannot be shared between methods), after
+imports and a warm-up, relative to that idle process.
+
+Usage: python -m bench.run [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pyvips
+from PIL import Image, ImageOps
+
+from bench import inputs, metrics
+from processing import imaging
+from processing.specs import THUMBNAIL, VARIANT, Spec, build_specs
+
+ROOT = Path(__file__).resolve().parent.parent
+MAX_PIXELS = 150_000_000
+DEFAULT_DISPLAY_SIZES = [(1080, 1920), (1920, 1080), (2160, 3840), (3840, 2160)]
+
+# The previous product's output set: JPEG q85 thumbnails in 150/300/600 boxes and two display variants.
+LEGACY = (
+    Spec("legacy-150", 150, 150, "JPEG", 85, THUMBNAIL),
+    Spec("legacy-300", 300, 300, "JPEG", 85, THUMBNAIL),
+    Spec("legacy-600", 600, 600, "JPEG", 85, THUMBNAIL),
+    Spec("legacy-1080x1920", 1080, 1920, "JPEG", 85, VARIANT),
+    Spec("legacy-2160x3840", 2160, 3840, "JPEG", 85, VARIANT),
+)
+FULL = build_specs(DEFAULT_DISPLAY_SIZES, "JPEG")
+
+# pyvips' operation cache would turn every run after the first into a lookup.
+pyvips.cache_set_max(0)
+pyvips.cache_set_max_mem(0)
+pyvips.cache_set_max_files(0)
+
+Produced = Iterator[tuple[Spec, bytes]]
+
+
+def naive_pillow(path: Path, specs: tuple[Spec, ...]) -> Produced:
+    """(a) What the previous product did: open the original for every output, LANCZOS from full size."""
+    for spec in specs:
+        with Image.open(path) as image:
+            upright = ImageOps.exif_transpose(image).convert("RGB")
+        size = imaging.fit_inside(upright.size, (spec.width, spec.height))
+        out = upright.resize(size, Image.Resampling.LANCZOS)
+        buffer = io.BytesIO()
+        out.save(buffer, "JPEG", quality=spec.quality)
+        yield spec, buffer.getvalue()
+
+
+def vips_thumbnail(path: Path, specs: tuple[Spec, ...]) -> Produced:
+    """(b) libvips' thumbnail per output: shrink-on-load, autorotate, strip metadata."""
+    if path.suffix.lower() in (".heic", ".heif") and not vips_reads_heic():
+        raise Unavailable("pyvips-binary has no HEVC decoder (libde265 is left out for patent reasons)")
+    for spec in specs:
+        image = pyvips.Image.thumbnail(str(path), spec.width, height=spec.height, size="down")
+        if spec.format == "JPEG":
+            data = image.jpegsave_buffer(Q=spec.quality, keep="none")
+        else:
+            data = image.webpsave_buffer(Q=spec.quality, keep="none")
+        yield spec, data
+
+
+class Unavailable(Exception):
+    """This method cannot read this input."""
+
+
+def vips_reads_heic() -> bool:
+    try:
+        pyvips.Image.new_from_file(str(ROOT / "tests" / "data" / "formats" / "zpug.heic")).avg()
+    except pyvips.Error:
+        return False
+    return True
+
+
+def ours(path: Path, specs: tuple[Spec, ...]) -> Produced:
+    """(c) processing.imaging: one decode, each output derived from the previous one."""
+    with imaging.Source(path, max_pixels=MAX_PIXELS) as source:
+        for output in source.render(specs):
+            yield output.spec, output.data
+
+
+METHODS: dict[str, tuple[str, Callable[[Path, tuple[Spec, ...]], Produced], tuple[Spec, ...]]] = {
+    "a": ("(a) naive Pillow, legacy set", naive_pillow, LEGACY),
+    "b": ("(b) pyvips thumbnail, legacy set", vips_thumbnail, LEGACY),
+    "c": ("(c) ours, legacy set", ours, LEGACY),
+    "full": ("ours, full spec table", ours, FULL),
+}
+
+
+def timed(method: str, path: Path) -> tuple[float, float, list[tuple[Spec, bytes]]]:
+    """(total seconds, seconds to the first output, outputs)."""
+    _, function, specs = METHODS[method]
+    start = time.perf_counter()
+    first = None
+    outputs = []
+    for spec, data in function(path, specs):
+        if first is None:
+            first = time.perf_counter() - start
+        outputs.append((spec, data))
+    return time.perf_counter() - start, first or 0.0, outputs
+
+
+def min_ssim(path: Path, outputs: list[tuple[Spec, bytes]], full: Image.Image) -> float:
+    scores = []
+    for spec, data in outputs:
+        image = metrics.decoded(data)
+        expected = imaging.fit_inside(full.size, (spec.width, spec.height))
+        if image.size != expected:
+            # a method that rounds a side differently by a pixel: compare at our size
+            image = image.resize(expected, Image.Resampling.LANCZOS)
+        scores.append(metrics.ssim(image, metrics.reference(full, expected)))
+    return min(scores)
+
+
+def child(method: str, path: Path) -> None:
+    """Run in a fresh process: warm up on a tiny file, reset the peak, run once, print the peak above idle."""
+    for _ in timed(method, ROOT / "tests" / "data" / "formats" / "hopper.jpg")[2]:
+        pass
+    gc.collect()
+    metrics.reset_peak_rss()
+    idle, _ = metrics.rss_bytes()
+    timed(method, path)
+    _, peak = metrics.rss_bytes()
+    print(json.dumps({"idle": idle, "peak": peak}))
+
+
+def peak_rss_above_idle(method: str, path: Path) -> int:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--child", method, str(path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    numbers = json.loads(result.stdout.strip().splitlines()[-1])
+    return numbers["peak"] - numbers["idle"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", "5")))
+    parser.add_argument("--child", nargs=2, metavar=("METHOD", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]))
+        return
+
+    print(
+        f"pyvips {pyvips.__version__} (libvips {pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}), ", end=""
+    )
+    print(f"Pillow {Image.__version__}, {os.cpu_count()} CPUs, {args.rounds} interleaved rounds", flush=True)
+    rows = []
+    for label, path in inputs.all_inputs():
+        with Image.open(path) as image:
+            width, height = image.size
+        decoded_bytes = width * height * 3
+        times: dict[str, list[float]] = {m: [] for m in METHODS}
+        firsts: dict[str, list[float]] = {m: [] for m in METHODS}
+        last_outputs: dict[str, list] = {}
+        unavailable: dict[str, str] = {}
+        order = list(METHODS)
+        for round_number in range(args.rounds):
+            shift = round_number % len(order)
+            for method in order[shift:] + order[:shift]:
+                gc.collect()
+                try:
+                    total, first, outputs = timed(method, path)
+                except Unavailable as exc:
+                    unavailable[method] = str(exc)
+                    continue
+                times[method].append(total)
+                firsts[method].append(first)
+                last_outputs[method] = outputs
+        full = metrics.upright_srgb(path)
+        medians = {m: statistics.median(v) * 1000 for m, v in times.items() if v}
+        for method in METHODS:
+            if method in unavailable:
+                rows.append(
+                    {
+                        "input": f"{label} ({width}x{height})",
+                        "method": METHODS[method][0],
+                        "key": method,
+                        "unavailable": unavailable[method],
+                    }
+                )
+                continue
+            rows.append(
+                {
+                    "input": f"{label} ({width}x{height})",
+                    "method": METHODS[method][0],
+                    "key": method,
+                    "ms": medians[method],
+                    "first_ms": statistics.median(firsts[method]) * 1000,
+                    "spread": (min(times[method]) * 1000, max(times[method]) * 1000),
+                    "c_a": medians["c"] / medians["a"] if method == "c" else None,
+                    "c_b": medians["c"] / medians["b"] if method == "c" and "b" in medians else None,
+                    "rss": peak_rss_above_idle(method, path),
+                    "decoded": decoded_bytes,
+                    "ssim": min_ssim(path, last_outputs[method], full),
+                }
+            )
+            print(f"  measured {label}: {METHODS[method][0]}", file=sys.stderr, flush=True)
+        del full
+    print()
+    print(
+        "| input | method | median ms (min-max) | c/a | c/b | first output ms | peak RSS above idle MB "
+        "(x decoded RGB) | min SSIM vs LANCZOS |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        if "unavailable" in row:
+            print(f"| {row['input']} | {row['method']} | n/a: {row['unavailable']} | | | | | |")
+            continue
+        ratio_a = f"{row['c_a']:.2f}" if row["c_a"] is not None else ""
+        ratio_b = f"{row['c_b']:.2f}" if row["c_b"] is not None else ""
+        print(
+            f"| {row['input']} | {row['method']} | {row['ms']:.0f} ({row['spread'][0]:.0f}-{row['spread'][1]:.0f}) "
+            f"| {ratio_a} | {ratio_b} | {row['first_ms']:.0f} | {row['rss'] / 1e6:.0f} "
+            f"({row['rss'] / row['decoded']:.2f}x) | {row['ssim']:.4f} |"
+        )
+    (inputs.CACHE / "results.json").write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
