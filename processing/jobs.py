@@ -8,7 +8,6 @@ that escapes both (a worker killed mid-render, retries used up) is found by proc
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import time
@@ -17,7 +16,7 @@ from collections.abc import Iterable
 import django_rq
 import redis
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, close_old_connections, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 from rq import Retry, get_current_job
 from rq.exceptions import NoSuchJobError
@@ -61,7 +60,8 @@ def enqueue_render(photo_id: int, *, stages: Iterable[str] | None = None, missin
     One job id per photo means a photo never has two renders queued; a second request is a no-op
     (a waiting job renders everything the photo lacks anyway). Returns whether a job was queued.
     """
-    queue = django_rq.get_queue(QUEUE)
+    # "auto": enqueue now. Callers that write rows first enqueue from transaction.on_commit themselves.
+    queue = django_rq.get_queue(QUEUE, commit_mode="auto")
     job_id = render_job_id(photo_id)
     try:
         existing = Job.fetch(job_id, connection=queue.connection)
@@ -181,19 +181,27 @@ def _pause_for_tests() -> None:
         time.sleep(0.1)
 
 
+def _drop_dead_connections() -> None:
+    """A database that restarted since the last job leaves dead connections behind; Django checks and drops
+    them around requests, and a job needs the same. (Never inside a transaction: that would end it.)"""
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
 def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, IntegrityError):
-        return False
-    if isinstance(exc, (DatabaseError, redis.RedisError, TransientError)):
+    # OperationalError: lost connection, locked or read-only database; not a bug in a query.
+    if isinstance(exc, (OperationalError, InterfaceError, redis.RedisError, TransientError)):
         return True
     # A full or read-only disk, an unreachable network share: storage, not the image.
     return isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError)
 
 
 def render_photo(photo_id: int, stages: list[str] | None = None, missing_only: bool = False) -> str | Retry:
-    """Render a photo's outputs (all of them, or only some stages, or only those it lacks) and mark it ready."""
-    close_old_connections()  # a database that restarted since the last job leaves dead connections behind
+    """The RQ job: render a photo's outputs (all, some stages, or only those it lacks) and mark it ready."""
+    _drop_dead_connections()
     try:
+        if not _claim(photo_id):
+            return "not queued; nothing to do"
         return _render(photo_id, stages=stages, missing_only=missing_only)
     except JobTimeoutException:
         _fail(photo_id, f"Rendering took longer than {settings.GLOWWORM_RENDER_TIMEOUT} seconds.")
@@ -204,21 +212,76 @@ def render_photo(photo_id: int, stages: list[str] | None = None, missing_only: b
             _fail(photo_id, f"Rendering failed: {exc.__class__.__name__}: {exc}")
             return "failed"
         logger.warning("Rendering photo %s hit a transient error; retrying: %r", photo_id, exc)
-        close_old_connections()
-        if get_current_job() is None:
-            raise  # run in-process (reprocess --sync): the caller reports it
+        _drop_dead_connections()
+        # The photo stays processing: the retry is this same job id, which _claim lets through.
         return Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
 
 
+def render_now(photo_id: int, *, stages: Iterable[str] | None = None, missing_only: bool = False) -> str:
+    """Render in this process (`reprocess --sync`). Returns "ready", "failed" or "busy" (a worker has it).
+
+    A transient error is raised after the photo is put back in the queue, where a worker or the sweeper
+    picks it up."""
+    now = timezone.now()
+    claimed = Photo.objects.filter(
+        pk=photo_id, status__in=(Photo.Status.QUEUED, Photo.Status.READY, Photo.Status.FAILED)
+    ).update(status=Photo.Status.PROCESSING, render_started_at=now, error="", updated_at=now)
+    if not claimed:
+        return "busy"
+    try:
+        return _render(photo_id, stages=list(stages or []), missing_only=missing_only)
+    except Exception as exc:
+        if _is_transient(exc):
+            Photo.objects.filter(pk=photo_id, status=Photo.Status.PROCESSING, render_started_at=now).update(
+                status=Photo.Status.QUEUED, updated_at=timezone.now()
+            )
+            raise
+        logger.exception("Rendering photo %s failed", photo_id)
+        _fail(photo_id, f"Rendering failed: {exc.__class__.__name__}: {exc}")
+        return "failed"
+
+
+def queue_rerender(photo_id: int, *, stages: Iterable[str] | None = None, missing_only: bool = False) -> str:
+    """Put a photo back in the queue for (part of) a render. Returns "queued", or "busy" when a live job
+    already has it. Its current variants stay in place, so pages keep showing them until new ones replace them."""
+    from processing.sweeper import job_is_live
+
+    queue = django_rq.get_queue(QUEUE)
+    try:
+        job = Job.fetch(render_job_id(photo_id), connection=queue.connection)
+    except NoSuchJobError:
+        job = None
+    if job is not None and job_is_live(job, queue):
+        return "busy"
+    row = Photo.objects.filter(pk=photo_id).values_list("status", "render_started_at").first()
+    if row is None:
+        return "gone"
+    status, started = row
+    # Conditional on what we read: a render that claimed the photo meanwhile is left alone.
+    if not Photo.objects.filter(pk=photo_id, status=status, render_started_at=started).update(
+        status=Photo.Status.QUEUED, error="", updated_at=timezone.now()
+    ):
+        return "busy"
+    _forget_rescues(photo_id)
+    events.photo_changed(photo_id)
+    enqueue_render(photo_id, stages=stages, missing_only=missing_only)
+    return "queued"
+
+
 def _render(photo_id: int, *, stages: list[str] | None, missing_only: bool) -> str:
-    if not _claim(photo_id):
-        return "not queued; nothing to do"
+    """Render a photo this process has claimed (status PROCESSING)."""
     events.photo_changed(photo_id)
     _pause_for_tests()
     photo = Photo.objects.prefetch_related("variants").get(pk=photo_id)
     specs = specs_for(photo, stages=stages, missing_only=missing_only)
     thumbnails = [spec for spec in specs if spec.stage == THUMBNAIL]
     original = storage.media_path(photo.original)
+    if specs and not original.is_file():
+        if not os.path.isdir(settings.MEDIA_ROOT):
+            # The whole media volume is gone (an unmounted share): storage trouble, not this photo's.
+            raise TransientError(f"MEDIA_ROOT {settings.MEDIA_ROOT} is not there")
+        _fail(photo_id, "The original file is missing.")
+        return "failed"
     if specs:
         try:
             with imaging.Source(original, max_pixels=settings.GLOWWORM_MAX_PIXELS) as source:
@@ -227,9 +290,11 @@ def _render(photo_id: int, *, stages: list[str] | None, missing_only: bool) -> s
                     save_variant(photo, output)
                     if thumbnails and output.spec == thumbnails[-1]:
                         fields = {name: getattr(meta, name) for name in meta.__dataclass_fields__}
+                        # The user's quarter turns (Photo.rotation) come on top of the EXIF orientation.
+                        turned = photo.rotation in (90, 270)
                         Photo.objects.filter(pk=photo_id).update(
-                            width=source.width,
-                            height=source.height,
+                            width=source.height if turned else source.width,
+                            height=source.width if turned else source.height,
                             placeholder=source.analysis.placeholder,
                             phash=source.analysis.phash,
                             updated_at=timezone.now(),
@@ -239,14 +304,6 @@ def _render(photo_id: int, *, stages: list[str] | None, missing_only: bool) -> s
         except imaging.ImageRejected as exc:
             _fail(photo_id, str(exc))
             return "failed"
-        except FileNotFoundError as exc:
-            if not os.path.isdir(settings.MEDIA_ROOT):
-                # The whole media volume is gone (an unmounted share): storage trouble, not this photo's.
-                raise TransientError(f"MEDIA_ROOT {settings.MEDIA_ROOT} is not there") from exc
-            if exc.errno == errno.ENOENT and not original.exists():
-                _fail(photo_id, "The original file is missing.")
-                return "failed"
-            raise
     Photo.objects.filter(pk=photo_id, status=Photo.Status.PROCESSING).update(
         status=Photo.Status.READY, updated_at=timezone.now()
     )

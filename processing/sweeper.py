@@ -3,9 +3,9 @@
 `manage.py serve` runs `rqcron processing.cron`, which enqueues `sweep` every GLOWWORM_SWEEP_INTERVAL seconds.
 Each sweep looks at every queued or processing photo and asks RQ whether its render job (one fixed id per photo,
 processing.jobs.render_job_id) is live: waiting in the queue, scheduled for a retry, or running on a worker that
-is still alive. A photo without a live job is put back in the queue. A job RQ knows is dead (failed, stopped,
-or started by a worker that has died) is acted on at once; a photo with no job at all is given
-GLOWWORM_STUCK_AFTER seconds first, because an upload commits its row a moment before it enqueues its render.
+is still alive. A photo without a live job, unchanged for GLOWWORM_STUCK_AFTER seconds, is put back in the
+queue. (The wait covers an upload, which commits its row a moment before it enqueues its render, and
+`reprocess --sync`, which renders in its own process without a job.)
 
 Processing photos go back to queued with a conditional UPDATE on the claim we saw (status and
 render_started_at), so a render that claimed the photo in the meantime is never disturbed. A photo whose
@@ -24,7 +24,6 @@ from datetime import timedelta
 import django_rq
 import redis
 from django.conf import settings
-from django.db import close_old_connections
 from django.utils import timezone
 from rq import Queue, Worker
 from rq.exceptions import NoSuchJobError
@@ -103,7 +102,7 @@ def _fetch(job_id: str, connection: redis.Redis) -> Job | None:
 
 def sweep(*, stuck_after: int | None = None) -> SweepReport:
     """Re-enqueue queued and processing photos that have no live render job. Safe to run at any time."""
-    close_old_connections()
+    jobs._drop_dead_connections()
     stuck_after = settings.GLOWWORM_STUCK_AFTER if stuck_after is None else stuck_after
     queue = django_rq.get_queue(jobs.QUEUE)
     connection = queue.connection
@@ -114,8 +113,8 @@ def sweep(*, stuck_after: int | None = None) -> SweepReport:
         job = _fetch(jobs.render_job_id(photo_id), connection)
         if job is not None and job_is_live(job, queue):
             continue
-        if job is None and updated_at > cutoff:
-            continue  # just uploaded or just re-queued: its job may be on its way
+        if updated_at > cutoff:
+            continue  # just uploaded or re-queued (its job may be on its way), or rendered in a process of its own
         if status == Photo.Status.QUEUED:
             if jobs.enqueue_render(photo_id):
                 report.requeued.append(photo_id)
