@@ -1,0 +1,231 @@
+"""The gallery flows people do, in a real browser against Daphne and a real RQ worker."""
+
+import inspect
+import time
+
+import pytest
+
+from gallery import albums
+from gallery.models import Album, Photo
+from processing import imaging
+from tests.conftest import DATA
+from tests.gallery_factories import aware, make_photo_row
+
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
+RECORD_PROGRESS = """
+() => {
+  window.__progress = [];
+  new MutationObserver((mutations) => {
+    for (const m of mutations) if (m.target.matches && m.target.matches("progress.upload-progress"))
+      window.__progress.push(Number(m.target.getAttribute("value")));
+  }).observe(document.body, { attributes: true, attributeFilter: ["value"], subtree: true });
+}
+"""
+
+
+def wait_for(predicate, timeout=60, live=None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out" + ("\n" + live.output() if live else ""))
+
+
+def test_upload_shows_progress_then_live_stages_and_explains_rejections(logged_in_page, live):
+    page = logged_in_page
+    page.evaluate(RECORD_PROGRESS)
+    page.set_input_files(
+        "#upload-input",
+        [str(DATA / "photos" / "landscape_orientation_3.jpg"), str(DATA / "bad" / "truncated_jpeg.jpg")],
+    )
+    try:
+        page.locator("#grid figure[data-status='ready'] img.tile-image").first.wait_for(timeout=60_000)
+    except Exception:
+        raise AssertionError(live.output()) from None
+    assert max(page.evaluate("window.__progress")) == 100  # the bar followed the real upload to the end
+    rejected = page.locator(".upload-tile--error")
+    rejected.wait_for()
+    assert "truncated_jpeg.jpg" in rejected.inner_text()
+    assert "damaged" in rejected.inner_text() or "cannot" in rejected.inner_text()
+
+    # The same photo again: the tile says it is a duplicate and links to the photo already there.
+    photo = Photo.objects.get(original_name="landscape_orientation_3.jpg")
+    page.set_input_files("#upload-input", [str(DATA / "photos" / "landscape_orientation_3.jpg")])
+    duplicate = page.locator(".upload-tile--duplicate")
+    duplicate.wait_for()
+    assert "Already in your library" in duplicate.inner_text()
+    assert duplicate.locator("a").get_attribute("href") == f"/photos/{photo.pk}/"
+    assert Photo.objects.count() == 1
+
+
+def settle(page, predicate, timeout=30):
+    """Like wait_for, but lets Playwright deliver its events (route handlers) while waiting."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        page.wait_for_timeout(100)
+
+
+def test_uploads_go_three_at_a_time_and_can_be_cancelled(logged_in_page, live):
+    page = logged_in_page
+    held = []  # upload requests held in flight while we look
+    page.route("**/upload/", lambda route: held.append(route))
+    files = [str(DATA / "photos" / f"portrait_orientation_{n}.jpg") for n in range(5)]
+    page.set_input_files("#upload-input", files)
+    tiles = page.locator(".upload-tile")
+    tiles.nth(4).wait_for()
+    settle(page, lambda: len(held) == 3)
+    page.wait_for_timeout(300)
+    assert len(held) == 3
+    states = tiles.evaluate_all("tiles => tiles.map(t => t.dataset.uploadState || 'waiting')")
+    assert states.count("waiting") == 2 and states.count("uploading") == 3
+
+    # Tiles are newest first: the first is the last file (waiting), the last is the first file (in flight).
+    tiles.first.locator("[data-upload-cancel]").click()
+    tiles.last.locator("[data-upload-cancel]").click()
+    assert tiles.count() == 3
+    page.unroute("**/upload/")
+    for route in held:
+        try:
+            route.continue_()
+        except Exception:
+            pass  # the cancelled request is gone already
+    settle(page, lambda: Photo.objects.count() == 3 and tiles.count() == 0)
+    page.wait_for_timeout(500)
+    names = set(Photo.objects.values_list("original_name", flat=True))
+    assert names == {f"portrait_orientation_{n}.jpg" for n in (1, 2, 3)}
+
+
+def test_upload_retries_after_a_network_failure(logged_in_page, live):
+    page = logged_in_page
+    attempts = []
+
+    def flaky(route):
+        attempts.append(route.request.url)
+        if len(attempts) == 1:
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route("**/upload/", flaky)
+    page.set_input_files("#upload-input", [str(DATA / "formats" / "hopper.jpg")])
+    try:
+        page.locator("#grid figure[data-photo-id]").first.wait_for(timeout=30_000)
+    except Exception:
+        raise AssertionError(live.output()) from None
+    assert len(attempts) == 2
+    assert Photo.objects.filter(original_name="hopper.jpg").exists()
+
+
+def test_album_create_add_photos_then_delete_keeps_the_photos(logged_in_page, live):
+    photos = [make_photo_row(taken_at=aware(2024, 5, day)) for day in (3, 2, 1)]
+    page = logged_in_page
+    page.goto("/albums/")
+    page.fill("input[name=name]", "Holiday")
+    page.click("text=Create album")
+    page.wait_for_url("**/albums/*/")
+    album = Album.objects.get(name="Holiday")
+
+    page.goto("/")
+    page.locator(f"#photo-{photos[0].pk} .tile-select").check(force=True)
+    page.locator(f"#photo-{photos[1].pk} .tile-select").check(force=True)
+    page.select_option("#bulk-album", str(album.pk))
+    page.click("#bulk-form button[value=add]")
+    page.wait_for_load_state()
+    page.locator(".message").wait_for()
+    assert set(album.photos.values_list("pk", flat=True)) == {photos[0].pk, photos[1].pk}
+
+    page.goto(album.get_absolute_url())
+    assert page.locator("#grid figure[data-photo-id]").count() == 2
+    page.click("text=Album settings")
+    page.click("text=Delete album…")
+    page.click("button:has-text('Delete album')")
+    page.wait_for_url("**/albums/")
+    assert not Album.objects.exists()
+    assert Photo.objects.count() == 3
+    page.goto("/")
+    assert page.locator("#grid figure[data-photo-id]").count() == 3
+
+
+def test_lightbox_arrow_keys_browse_and_escape_returns(logged_in_page, live):
+    newest, middle, oldest = (make_photo_row(taken_at=aware(2024, 5, day)) for day in (3, 2, 1))
+    page = logged_in_page
+    page.goto("/")
+    page.click(f"#photo-{middle.pk} a.tile-link")
+    page.wait_for_url(f"**/photos/{middle.pk}/")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(f"**/photos/{oldest.pk}/")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_url(f"**/photos/{middle.pk}/")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_url(f"**/photos/{newest.pk}/")
+    page.keyboard.press("Escape")
+    page.wait_for_url(lambda url: url.split("#")[0].endswith(":" + str(live.port) + "/"))
+    assert page.locator("#grid").count() == 1
+
+
+def test_bulk_select_with_shift_click_then_delete(logged_in_page, live):
+    photos = [make_photo_row(taken_at=aware(2024, 5, day)) for day in (5, 4, 3, 2, 1)]
+    page = logged_in_page
+    page.goto("/")
+    page.locator(f"#photo-{photos[1].pk} .tile-select").click(force=True)
+    page.locator(f"#photo-{photos[3].pk} .tile-select").click(modifiers=["Shift"], force=True)
+    assert page.locator("[data-selected-count]").inner_text() == "3"
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#bulk-form button[value=delete]")
+    page.locator(".message").wait_for()
+    assert set(Photo.objects.values_list("pk", flat=True)) == {photos[0].pk, photos[4].pk}
+    assert page.locator("#grid figure[data-photo-id]").count() == 2
+
+
+def test_select_all_in_view(logged_in_page, live):
+    for day in (3, 2, 1):
+        make_photo_row(taken_at=aware(2024, 5, day))
+    page = logged_in_page
+    page.goto("/")
+    page.locator("#grid .tile-select").first.click(force=True)
+    page.click("[data-select-all]")
+    assert page.locator("[data-selected-count]").inner_text() == "3"
+    assert page.locator("#grid .tile-select:checked").count() == 3
+
+
+def test_rotate_rerenders_the_photo_live(logged_in_page, live, client, user):
+    client.force_login(user)
+    with open(DATA / "photos" / "landscape_orientation_3.jpg", "rb") as handle:
+        photo_id = client.post("/api/images/", {"file": handle}).json()["id"]
+    wait_for(lambda: Photo.objects.get(pk=photo_id).status == Photo.Status.READY, live=live)
+    page = logged_in_page
+    page.goto(f"/photos/{photo_id}/")
+    before = page.locator(".lightbox-image").get_attribute("src")
+    page.click("[data-rotate=right]")
+    page.wait_for_url(f"**/photos/{photo_id}/")
+    try:  # the stage swaps in the re-rendered preview without a reload
+        page.wait_for_function(
+            "(old) => { const img = document.querySelector('.lightbox-image');"
+            " return img && img.getAttribute('src') !== old && img.complete && img.naturalWidth > 0; }",
+            arg=before,
+            timeout=60_000,
+        )
+    except Exception:
+        raise AssertionError(live.output()) from None
+    photo = Photo.objects.get(pk=photo_id)
+    assert photo.rotation == 90 and photo.status == Photo.Status.READY
+    if "rotation" in inspect.signature(imaging.Source).parameters:  # once the renderer applies the turn
+        width, height = page.locator(".lightbox-image").evaluate("img => [img.naturalWidth, img.naturalHeight]")
+        assert height > width
+
+
+def test_photo_added_to_album_from_the_photo_view(logged_in_page, live):
+    photo = make_photo_row()
+    album = albums.create_album(name="Favourites")
+    page = logged_in_page
+    page.goto(f"/photos/{photo.pk}/")
+    page.select_option("#photo-album", str(album.pk))
+    page.click("text=Add to album")
+    page.locator(".chip >> text=Favourites").wait_for()
+    assert list(album.photos.all()) == [photo]
+    page.click("[aria-label='Remove from Favourites']")
+    page.locator("text=Not in any album.").wait_for()
+    assert not album.photos.exists() and Photo.objects.filter(pk=photo.pk).exists()
