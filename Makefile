@@ -35,6 +35,11 @@ var/secret_key:
 run: $(VENV)/.runtime $(MYSQL_STAMP) var/secret_key
 	@SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" $(PY) manage.py serve
 
+# Like `make run`, for editing: DEBUG on, Daphne (Django's autoreloader) restarts on Python changes and
+# re-reads templates, the RQ workers restart on Python and template changes (watchfiles, requirements-dev.txt).
+dev: $(VENV)/.dev $(MYSQL_STAMP) var/secret_key
+	@DEBUG="$${DEBUG:-true}" SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}" $(PY) manage.py serve --reload
+
 test: $(VENV)/.dev $(MYSQL_STAMP)
 	@bin/system-deps chromium
 	$(PY) -m pytest $(PYTEST_ARGS)

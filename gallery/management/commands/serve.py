@@ -6,7 +6,9 @@ output prefixed with its name. Ctrl-C or SIGTERM stops them all; a crashed child
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -14,6 +16,7 @@ import threading
 import time
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -74,8 +77,13 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int, default=settings.GLOWWORM_WORKERS)
         parser.add_argument("--no-migrate", action="store_true", help="Skip migrations and account creation")
+        parser.add_argument(
+            "--reload",
+            action="store_true",
+            help="For editing (make dev): restart the web server and workers when code or templates change",
+        )
 
-    def handle(self, *args, host, port, workers, no_migrate, **options):
+    def handle(self, *args, host, port, workers, no_migrate, reload=False, **options):
         self.stopping = False
         self.out_lock = threading.Lock()
         env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -93,16 +101,21 @@ class Command(BaseCommand):
             redis_child, socket_path = self.private_redis(env)
             children.append(redis_child)
             env["REDIS_URL"] = f"unix://{socket_path}"
-        children.append(
-            Child("web", [python, "-m", "daphne", "-b", host, "-p", str(port), "glowworm.asgi:application"], env, "")
-        )
+        web = [python, "-m", "daphne", "-b", host, "-p", str(port), "glowworm.asgi:application"]
+        if reload:
+            # Daphne's runserver with Django's autoreloader: restarts on Python changes, re-reads templates.
+            web = [python, manage, "runserver", f"{host}:{port}"]
+        children.append(Child("web", web, env, ""))
         for number in range(1, max(1, workers) + 1):
-            argv = [python, manage, "rqworker", "default", "--name", f"glowworm-{os.getpid()}-{number}.{{start}}"]
+            argv = [python, manage, "rqworker", "default"]
+            if not reload:  # under watchfiles the name would repeat; RQ then picks a fresh one per start
+                argv += ["--name", f"glowworm-{os.getpid()}-{number}.{{start}}"]
             if number == 1:
                 argv.append("--with-scheduler")
-            children.append(Child(f"worker.{number}", argv, env, ""))
+            children.append(Child(f"worker.{number}", self.watched(argv) if reload else argv, env, ""))
         # Enqueues processing.sweeper.sweep every GLOWWORM_SWEEP_INTERVAL s: nothing stays queued forever.
-        children.append(Child("sweeper", [python, manage, "rqcron", "processing.cron"], env, ""))
+        sweeper = [python, manage, "rqcron", "processing.cron"]
+        children.append(Child("sweeper", self.watched(sweeper) if reload else sweeper, env, ""))
         for index, child in enumerate(children):
             child.colour = COLOURS[index % len(COLOURS)]
         width = max(len(child.name) for child in children)
@@ -122,6 +135,21 @@ class Command(BaseCommand):
                 if not self.stopping and not child.alive():
                     self.restart(child, width)
         self.shutdown(children)
+
+    def watched(self, argv: list[str]) -> list[str]:
+        """argv under watchfiles: restarted when the project's Python code or a template changes.
+
+        Templates too, because workers render the fragments they push and cache the compiled templates.
+        """
+        if importlib.util.find_spec("watchfiles") is None:
+            raise CommandError("--reload needs watchfiles: pip install -r requirements-dev.txt (make dev does).")
+        base = Path(settings.BASE_DIR)
+        paths = {Path(app.path) for app in apps.get_app_configs() if Path(app.path).parent == base}
+        paths |= {base / "glowworm", *(Path(d) for engine in settings.TEMPLATES for d in engine.get("DIRS", []))}
+        return [
+            sys.executable, "-m", "watchfiles", "--filter", "default", "--sigint-timeout", "15",
+            "--target-type", "command", shlex.join(argv), *sorted(str(path) for path in paths if path.is_dir()),
+        ]  # fmt: skip
 
     def private_redis(self, env: dict) -> tuple[Child, Path]:
         try:
