@@ -439,8 +439,8 @@ def check_queues(context: Context) -> Finding:
                 (
                     WARN,
                     f"{plural(failed_count, 'failed job')} in {name}, last: {last_error}",
-                    "Read the error; fix its cause, then re-render with python manage.py reprocess --stuck "
-                    "(failed photos show their error in the gallery). `python manage.py rqinfo` lists jobs.",
+                    "Read the error and fix its cause, then re-render the failed photos: "
+                    "python manage.py reprocess --failed (python manage.py rqstats shows the queues).",
                 )
             )
     summary = "; ".join(parts)
@@ -647,7 +647,10 @@ def check_stuck_photos(context: Context) -> Finding:
             ERROR,
             f"{plural(len(stuck), 'photo')} queued or rendering for over {age_text(context.stuck_after)} "
             f"with no live job (ids {shown}); they will never finish by themselves",
-            fix="Run: python manage.py reprocess --stuck (and check the workers line first).",
+            fix=(
+                "Check the workers line first, then run: python manage.py reprocess --stuck "
+                f"--older-than {context.stuck_after.total_seconds() / 60:g}"
+            ),
             details=details,
         )
     return Finding(
@@ -704,7 +707,7 @@ def check_missing_files(context: Context) -> Finding:
         )
     if variants:
         parts.append(f"{plural(len(variants), 'photo')} missing rendered files (ids {ids(variants)})")
-        fixes.append("Re-render those photos with python manage.py reprocess.")
+        fixes.append("Re-render the missing files: python manage.py reprocess --missing")
     return Finding("files", ERROR, "; ".join(parts), fix=" ".join(fixes), details=details)
 
 

@@ -273,3 +273,22 @@ def test_doctor_reports_pillow_formats_and_warns_when_one_is_missing(redis_conn,
     assert checks["pillow"]["status"] == "warn"
     assert "AVIF uploads will be rejected" in checks["pillow"]["summary"]
     assert status == 0
+
+
+def explode() -> None:
+    raise ValueError("the smoke alarm went off")
+
+
+@pytest.mark.django_db
+def test_doctor_counts_failed_jobs_and_shows_the_last_error(redis_conn):
+    from rq import SimpleWorker
+
+    queue = Queue("default", connection=redis_conn)
+    queue.enqueue(explode)
+    SimpleWorker([queue], connection=redis_conn).work(burst=True)
+    status, checks = doctor()
+    queues = checks["queues"]
+    assert queues["status"] == "warn"
+    assert queues["details"]["default"]["failed"] == 1
+    assert "ValueError: the smoke alarm went off" in queues["summary"]
+    assert "reprocess --failed" in queues["fix"]
