@@ -146,6 +146,21 @@ def _check_isobmff(path: Path) -> None:
             offset += box_size
 
 
+_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis")
+
+
+def _looks_like_accepted_format(path: Path) -> bool:
+    """The file starts like one of our formats, so a failure to open it means damage, not a wrong format."""
+    with path.open("rb") as fp:
+        head = fp.read(16)
+    if head.startswith(_SIGNATURES):
+        return True
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return True
+    return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
+
+
 def _open(path: str | Path, max_pixels: int) -> Image.Image:
     # Pillow refuses images over twice this; our own, exact limit is checked below.
     Image.MAX_IMAGE_PIXELS = max_pixels
@@ -156,6 +171,8 @@ def _open(path: str | Path, max_pixels: int) -> Image.Image:
         except Image.DecompressionBombError:
             raise ImageRejected(f"The image is too large: more than {max_pixels / 1e6:g} million pixels.") from None
         except Image.UnidentifiedImageError:
+            if _looks_like_accepted_format(Path(path)):
+                raise _damaged("its header is incomplete or invalid") from None
             raise ImageRejected(f"This is not an image we accept. Upload {ACCEPTED_DESCRIPTION}.") from None
         except _DECODE_ERRORS as exc:
             raise _damaged(exc) from None
@@ -174,6 +191,8 @@ def _open(path: str | Path, max_pixels: int) -> Image.Image:
 
 def _orientation(image: Image.Image) -> int:
     # pillow-heif applies irot/imir itself and resets this to 1; Pillow's AVIF plugin turns irot/imir into it.
+    if image.format == "TIFF":
+        return 1  # Pillow's TIFF plugin already reports the upright size and turns the pixels on load
     try:
         value = image.getexif().get(_ORIENTATION_TAG, 1)
     except _DECODE_ERRORS:
@@ -288,7 +307,7 @@ def metadata_from_image(image: Image.Image) -> Metadata:
         aperture=_rational(exif_ifd.get(0x829D)),
     )
     exposure = _rational(exif_ifd.get(0x829A))
-    if exposure and exposure > 0:
+    if exposure and 0 < exposure <= 3600:  # garbage rationals (0xFFFFFFFF/1) are common in broken EXIF
         meta.exposure_time = (f"1/{round(1 / exposure)}" if exposure < 1 else f"{exposure:g}")[:20]
     iso = exif_ifd.get(0x8827)
     if isinstance(iso, (tuple, list)):
@@ -451,9 +470,14 @@ class Source:
         self.decoded_size: tuple[int, int] | None = None  # what render() actually decoded, for tests and bench
 
     def close(self) -> None:
-        if self._image is not None:
-            self._image.close()
-            self._image = None
+        """Close the file and drop our reference to the decoded pixels.
+
+        Not Image.close(): that destroys the pixel memory, which an output may still share with the decode (a
+        photo that needs no resizing, conversion or turning). Dropping the reference frees it once unused.
+        """
+        image, self._image = self._image, None
+        if image is not None:
+            image.__exit__(None, None, None)  # closes the file Pillow opened, keeps the pixels
 
     def __enter__(self) -> Source:
         return self
