@@ -229,3 +229,18 @@ def test_photo_added_to_album_from_the_photo_view(logged_in_page, live):
     page.click("[aria-label='Remove from Favourites']")
     page.locator("text=Not in any album.").wait_for()
     assert not album.photos.exists() and Photo.objects.filter(pk=photo.pk).exists()
+
+
+def test_library_scrolls_into_older_pages(logged_in_page, live):
+    from gallery.library import PAGE_SIZE
+
+    for number in range(PAGE_SIZE + 5):
+        make_photo_row(taken_at=aware(2020, 1 + number % 12, 1 + number % 28))
+    page = logged_in_page
+    page.goto("/")
+    tiles = page.locator("#grid figure[data-photo-id]")
+    assert tiles.count() == PAGE_SIZE
+    page.locator("#load-more").scroll_into_view_if_needed()
+    page.wait_for_function(f"() => document.querySelectorAll('#grid figure[data-photo-id]').length === {PAGE_SIZE + 5}")
+    assert page.locator("#load-more").count() == 0
+    assert page.evaluate("window.location.pathname") == "/"  # same document, no navigation
