@@ -47,6 +47,11 @@ test: $(VENV)/.dev $(MYSQL_STAMP)
 test-unit: $(VENV)/.dev
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
+# Naive Pillow vs pyvips vs our engine; prints the table kept in docs/performance.md (takes a few minutes).
+bench: $(VENV)/.dev
+	$(PY) -m pip install -q -r requirements-bench.txt
+	$(PY) -m bench.run $(BENCH_ARGS)
+
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
