@@ -664,13 +664,15 @@ def check_stuck_photos(context: Context) -> Finding:
 def missing_files() -> tuple[list[int], list[int]]:
     """Ids of photos whose original is missing, and of photos with a missing variant file."""
     from gallery.models import Photo, Variant
-    from gallery.storage import media_path
+
+    root = os.path.realpath(settings.MEDIA_ROOT)
 
     def missing(relative: str) -> bool:
-        try:
-            return not media_path(relative).is_file()
-        except ValueError:  # a path outside MEDIA_ROOT is as good as missing
-            return True
+        # Stored names are generated (storage.original_name_for/variant_name_for): a plain join and one stat per
+        # file, not storage.media_path's resolve(), which is five times slower over a whole library.
+        if not relative or os.path.isabs(relative) or ".." in relative.split("/"):
+            return True  # a path outside MEDIA_ROOT is as good as missing
+        return not os.path.isfile(os.path.join(root, relative))
 
     originals = [pk for pk, name in Photo.objects.values_list("pk", "original").iterator() if missing(name)]
     variants = sorted(
