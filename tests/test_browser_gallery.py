@@ -244,3 +244,23 @@ def test_library_scrolls_into_older_pages(logged_in_page, live):
     page.wait_for_function(f"() => document.querySelectorAll('#grid figure[data-photo-id]').length === {PAGE_SIZE + 5}")
     assert page.locator("#load-more").count() == 0
     assert page.evaluate("window.location.pathname") == "/"  # same document, no navigation
+
+
+def test_bulk_download_streams_a_zip_through_daphne(logged_in_page, live, client, user, tmp_path):
+    import zipfile
+
+    client.force_login(user)
+    for name in ("hopper.jpg", "hopper_gray.jpg"):
+        with open(DATA / "formats" / name, "rb") as handle:
+            client.post("/api/images/", {"file": handle})
+    page = logged_in_page
+    page.goto("/")
+    page.locator("#grid .tile-select").first.click(force=True)
+    page.click("[data-select-all]")
+    with page.expect_download() as download_info:
+        page.click("#bulk-form button[value=download]")
+    path = tmp_path / "photos.zip"
+    download_info.value.save_as(path)
+    with zipfile.ZipFile(path) as archive:
+        assert sorted(archive.namelist()) == ["hopper.jpg", "hopper_gray.jpg"]
+        assert archive.read("hopper.jpg") == (DATA / "formats" / "hopper.jpg").read_bytes()
