@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -292,3 +293,52 @@ def test_doctor_counts_failed_jobs_and_shows_the_last_error(redis_conn):
     assert queues["details"]["default"]["failed"] == 1
     assert "ValueError: the smoke alarm went off" in queues["summary"]
     assert "reprocess --failed" in queues["fix"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_doctor_names_a_photo_whose_worker_died_mid_render(media_root, redis_conn, redis_url, tmp_path):
+    from processing.jobs import PAUSE_FILE_ENV
+
+    pause = tmp_path / "pause-render"
+    pause.touch()
+    photo = make_photo(media_root, status=Photo.Status.QUEUED)
+    worker = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "rqworker", "default", "--name", "doctor-dying-worker"],
+        env=process_env(media_root, redis_url, **{PAUSE_FILE_ENV: str(pause)}),
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,  # so the work-horse it forks dies with it
+    )  # fmt: skip
+    try:
+        Queue("default", connection=redis_conn).enqueue(
+            jobs.render_photo, photo.pk, job_id=jobs.render_job_id(photo.pk)
+        )
+        deadline = time.monotonic() + 30
+        while Photo.objects.get(pk=photo.pk).status != Photo.Status.PROCESSING:
+            assert time.monotonic() < deadline, "the worker did not claim the photo"
+            time.sleep(0.1)
+        # Rendering (paused) on a live worker: not stuck, however old.
+        assert doctor("--stuck-after", "0")[1]["stuck photos"]["details"]["stuck"] == []
+
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        status, checks = doctor("--stuck-after", "0")
+    finally:
+        pause.unlink()
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(10)
+    assert status == 1
+    assert checks["stuck photos"]["details"]["stuck"] == [photo.pk]
+    assert "reprocess --stuck" in checks["stuck photos"]["fix"]
+    assert "process is gone: doctor-dying-worker" in checks["workers"]["summary"]
+
+
+@pytest.mark.django_db
+def test_doctor_names_the_development_secret_key_on_a_public_host(settings, redis_conn):
+    settings.ALLOWED_HOSTS = ["photos.example.com"]
+    settings.SECRET_KEY = "django-insecure-development-only"
+    status, checks = doctor()
+    assert status == 1
+    problems = checks["settings"]["details"]["problems"]
+    assert any(p["status"] == "error" and p["problem"].startswith("SECRET_KEY") for p in problems)
+    assert "token_urlsafe" in " ".join(p["fix"] for p in problems)
