@@ -249,3 +249,16 @@ def test_duplicates_page_refuses_to_delete_a_whole_group(client_logged_in):
 def test_gallery_pages_need_login(client, user, url):
     response = client.get(url) if url != "/photos/bulk/" else client.post(url)
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_failed_photo_view_offers_a_retry_that_returns_to_the_photo(
+    client_logged_in, django_capture_on_commit_callbacks
+):
+    photo = make_photo_row(status=Photo.Status.FAILED, error="The image is damaged")
+    html = client_logged_in.get(f"/photos/{photo.pk}/").content.decode()
+    assert "The image is damaged" in html and f'action="/photos/{photo.pk}/retry/"' in html
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client_logged_in.post(f"/photos/{photo.pk}/retry/", {"next": f"/photos/{photo.pk}/"})
+    assert response["Location"] == f"/photos/{photo.pk}/"
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.QUEUED
