@@ -264,3 +264,32 @@ def test_bulk_download_streams_a_zip_through_daphne(logged_in_page, live, client
     with zipfile.ZipFile(path) as archive:
         assert sorted(archive.namelist()) == ["hopper.jpg", "hopper_gray.jpg"]
         assert archive.read("hopper.jpg") == (DATA / "formats" / "hopper.jpg").read_bytes()
+
+
+DROP_FILE = """
+async ([name, base64]) => {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  const transfer = new DataTransfer();
+  transfer.items.add(new File([bytes], name, { type: "image/jpeg" }));
+  const target = document.querySelector("h1") || document.body;
+  for (const type of ["dragenter", "dragover", "drop"]) {
+    target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+  }
+}
+"""
+
+
+def test_drop_anywhere_on_an_album_page_uploads_into_the_album(logged_in_page, live):
+    import base64
+
+    album = albums.create_album(name="Dropped")
+    page = logged_in_page
+    page.goto(album.get_absolute_url())
+    page.wait_for_function("() => document.querySelector('main[data-live]') !== null")
+    data = base64.b64encode((DATA / "photos" / "portrait_orientation_6.jpg").read_bytes()).decode()
+    page.evaluate(DROP_FILE, ["dropped.jpg", data])
+    try:
+        page.locator("#grid figure[data-status='ready'] img.tile-image").first.wait_for(timeout=60_000)
+    except Exception:
+        raise AssertionError(live.output()) from None
+    assert list(album.photos.values_list("original_name", flat=True)) == ["dropped.jpg"]
