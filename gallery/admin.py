@@ -1,26 +1,180 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.template.defaultfilters import filesizeformat, pluralize
+from django.utils.html import format_html
 
 from gallery.models import ApiToken, Photo, Variant
+from gallery.services import delete_photo
+from processing import jobs
+from processing.specs import THUMBNAIL
+
+try:
+    from gallery.models import Album
+except ImportError:  # albums arrived after the admin; keep working without them
+    Album = None
 
 
 class VariantInline(admin.TabularInline):
     model = Variant
     extra = 0
     can_delete = False
-    readonly_fields = ("name", "width", "height", "format", "bytes", "file", "created_at")
+    fields = ("name", "width", "height", "format", "size", "file", "created_at")
+    readonly_fields = fields
+
+    @admin.display(description="Bytes")
+    def size(self, variant):
+        return f"{filesizeformat(variant.bytes)} ({variant.bytes:,} bytes)"
 
     def has_add_permission(self, request, obj=None):
         return False
 
 
+METADATA_FIELDS = (
+    "taken_at",
+    "taken_at_offset",
+    "camera_make",
+    "camera_model",
+    "lens",
+    "focal_length",
+    "aperture",
+    "exposure_time",
+    "iso",
+    "gps_latitude",
+    "gps_longitude",
+)
+
+
+def _rerender(modeladmin, request, queryset, *, stages=None, what: str) -> None:
+    outcomes = {"queued": 0, "busy": 0, "gone": 0}
+    for photo_id in queryset.values_list("pk", flat=True):
+        outcomes[jobs.queue_rerender(photo_id, stages=stages)] += 1
+    queued, busy = outcomes["queued"], outcomes["busy"]
+    text = f"Queued {what} for {queued} photo{pluralize(queued)}."
+    if busy:
+        text += f" {busy} {'was' if busy == 1 else 'were'} already queued or rendering."
+    modeladmin.message_user(request, text, messages.SUCCESS)
+
+
+@admin.action(description="Reprocess selected photos (all outputs)")
+def reprocess_all(modeladmin, request, queryset):
+    _rerender(modeladmin, request, queryset, what="a full render")
+
+
+@admin.action(description="Reprocess selected photos (thumbnails only)")
+def reprocess_thumbnails(modeladmin, request, queryset):
+    _rerender(modeladmin, request, queryset, stages=[THUMBNAIL], what="new thumbnails")
+
+
+@admin.action(description="Retry selected failed photos")
+def retry_failed(modeladmin, request, queryset):
+    failed = queryset.filter(status=Photo.Status.FAILED)
+    skipped = queryset.count() - failed.count()
+    _rerender(modeladmin, request, failed, what="a retry")
+    if skipped:
+        modeladmin.message_user(request, f"{skipped} selected photo{pluralize(skipped)} had not failed; left alone.")
+
+
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "status", "taken_at", "camera_model", "width", "height", "created_at")
-    list_filter = ("status", "format")
+    list_display = ("thumbnail", "__str__", "status", "taken_at", "camera", "size", "created_at")
+    list_display_links = ("thumbnail", "__str__")
+    list_filter = [
+        "status",
+        *(["albums"] if Album is not None else []),
+        "format",
+        "camera_model",
+        ("taken_at", admin.DateFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
+    ]
     search_fields = ("original_name", "camera_make", "camera_model")
     date_hierarchy = "created_at"
     inlines = [VariantInline]
-    readonly_fields = [f.name for f in Photo._meta.fields if f.name not in ("original_name",)]
+    actions = [reprocess_all, reprocess_thumbnails, retry_failed]
+    list_per_page = 50
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": (
+                    "preview",
+                    "original_name",
+                    "status",
+                    "error",
+                    "format",
+                    "file_size",
+                    "width",
+                    "height",
+                    "rotation",
+                    "uploaded_by",
+                )
+            },
+        ),
+        ("Metadata (read from the file)", {"fields": METADATA_FIELDS}),
+        (
+            "Storage",
+            {"fields": ("key", "sha256", "phash", "original", "render_started_at", "created_at", "updated_at")},
+        ),
+    ]
+    readonly_fields = ["preview", *(f.name for f in Photo._meta.fields if f.name != "original_name")]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("variants")
+
+    @admin.display(description="")
+    def thumbnail(self, photo):
+        thumb = photo.variants_by_name.get("thumb")
+        if thumb is None:
+            return format_html('<span title="{}">{}</span>', photo.error, photo.get_status_display())
+        scale = 80 / max(thumb.width, thumb.height, 1)
+        return format_html(
+            '<img src="{}" width="{}" height="{}" alt="" loading="lazy">',
+            thumb.url,
+            round(thumb.width * scale),
+            round(thumb.height * scale),
+        )
+
+    @admin.display(description="Preview")
+    def preview(self, photo):
+        variant = photo.variants_by_name.get("thumb2x") or photo.variants_by_name.get("thumb")
+        if variant is None:
+            return "No thumbnail yet."
+        return format_html('<img src="{}" width="{}" height="{}" alt="">', variant.url, variant.width, variant.height)
+
+    @admin.display(description="Camera", ordering="camera_model")
+    def camera(self, photo):
+        return photo.camera
+
+    @admin.display(description="Size", ordering="file_size")
+    def size(self, photo):
+        return f"{photo.width} × {photo.height}, {filesizeformat(photo.file_size)}"
+
+    def has_add_permission(self, request):
+        return False  # photos arrive through uploads, which check and store them
+
+    def delete_model(self, request, obj):
+        delete_photo(photo=obj)  # the row, then its original and variant files
+
+    def delete_queryset(self, request, queryset):
+        for photo in queryset:
+            delete_photo(photo=photo)
+
+
+if Album is not None:
+
+    @admin.register(Album)
+    class AlbumAdmin(admin.ModelAdmin):
+        list_display = ("name", "photo_count", "created_at", "updated_at")
+        search_fields = ("name",)
+        readonly_fields = ("created_at", "updated_at")
+        fields = ("name", "cover", "created_at", "updated_at")
+        raw_id_fields = ("cover",)
+
+        def get_queryset(self, request):
+            return super().get_queryset(request).annotate(photo_count=Count("photos", distinct=True))
+
+        @admin.display(description="Photos", ordering="photo_count")
+        def photo_count(self, album):
+            return album.photo_count
 
 
 @admin.register(ApiToken)

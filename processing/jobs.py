@@ -290,6 +290,9 @@ def _render(photo_id: int, *, stages: list[str] | None, missing_only: bool) -> s
                     save_variant(photo, output)
                     if thumbnails and output.spec == thumbnails[-1]:
                         fields = {name: getattr(meta, name) for name in meta.__dataclass_fields__}
+                        if fields["taken_at"] and timezone.is_naive(fields["taken_at"]):
+                            # No UTC offset in the file: the camera's clock is read as the server's time zone.
+                            fields["taken_at"] = timezone.make_aware(fields["taken_at"])
                         # The user's quarter turns (Photo.rotation) come on top of the EXIF orientation.
                         turned = photo.rotation in (90, 270)
                         Photo.objects.filter(pk=photo_id).update(

@@ -1,0 +1,164 @@
+"""The Django admin: photo list and detail, actions that re-render, albums with counts, the RQ dashboard."""
+
+from __future__ import annotations
+
+import django_rq
+import pytest
+from django.test import Client
+from django.urls import reverse
+from rq.job import Job
+
+from gallery import storage
+from gallery.models import Album, Photo
+from processing import jobs
+from tests.conftest import DATA
+
+pytestmark = pytest.mark.django_db
+
+
+def ready_photo(client, name: str = "formats/hopper.jpg") -> Photo:
+    with open(DATA / name, "rb") as handle:
+        response = client.post("/api/images/", {"file": handle})
+    assert response.status_code == 201, response.content
+    assert jobs.render_now(response.json()["id"]) == "ready"
+    return Photo.objects.get(pk=response.json()["id"])
+
+
+@pytest.fixture
+def staff_client(django_user_model):
+    admin = django_user_model.objects.create_superuser("root", "root@example.com", "correct horse battery")
+    staff = Client()
+    staff.force_login(admin)
+    return staff
+
+
+def test_photo_list_shows_thumbnail_status_camera_size_with_filters(
+    staff_client, redis_conn, django_assert_max_num_queries
+):
+    photos = [ready_photo(staff_client), ready_photo(staff_client, "formats/exif_gps.jpg")]
+    Album.objects.create(name="Trip").photos.add(photos[0])
+    with django_assert_max_num_queries(15):
+        response = staff_client.get(reverse("admin:gallery_photo_changelist"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    thumb = photos[0].variants.get(name="thumb")
+    assert f'src="{thumb.url}"' in html
+    assert "Ready" in html and "128 × 128" in html
+    for filter_title in ("By status", "By album", "By format", "By camera model", "By taken at", "By created at"):
+        assert filter_title in html
+    assert '<nav class="toplinks">' in html  # the date hierarchy bar
+
+    searched = staff_client.get(reverse("admin:gallery_photo_changelist"), {"q": "exif_gps"}).content.decode()
+    assert "exif_gps.jpg" in searched and "hopper.jpg" not in searched
+    by_album = staff_client.get(reverse("admin:gallery_photo_changelist"), {"albums__id__exact": 1}).content.decode()
+    assert "hopper.jpg" in by_album and "exif_gps.jpg" not in by_album
+
+
+def test_photo_page_shows_variants_with_bytes_and_read_only_metadata(staff_client, redis_conn):
+    photo = ready_photo(staff_client)
+    html = staff_client.get(reverse("admin:gallery_photo_change", args=[photo.pk])).content.decode()
+    preview = photo.variants.get(name="preview")
+    assert f"{preview.bytes:,} bytes" in html
+    assert "Metadata (read from the file)" in html
+    assert 'name="camera_model"' not in html and 'name="status"' not in html  # read-only
+    assert 'name="original_name"' in html  # the display name may be corrected
+
+
+def test_reprocess_thumbnails_action_queues_a_thumbnail_only_render(staff_client, redis_conn):
+    photo = ready_photo(staff_client)
+    response = staff_client.post(
+        reverse("admin:gallery_photo_changelist"),
+        {"action": "reprocess_thumbnails", "_selected_action": [photo.pk]},
+        follow=True,
+    )
+    assert "Queued new thumbnails for 1 photo." in response.content.decode()
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.QUEUED
+    job = Job.fetch(jobs.render_job_id(photo.pk), connection=redis_conn)
+    assert job.kwargs == {"stages": ["thumbnail"]}
+    assert django_rq.get_queue("default").get_job_ids() == [job.id]
+
+
+def test_retry_failed_action_requeues_only_failed_photos(staff_client, redis_conn):
+    ok = ready_photo(staff_client)
+    failed = ready_photo(staff_client, "formats/hopper_gray.jpg")
+    Photo.objects.filter(pk=failed.pk).update(status=Photo.Status.FAILED, error="boom")
+    response = staff_client.post(
+        reverse("admin:gallery_photo_changelist"),
+        {"action": "retry_failed", "_selected_action": [ok.pk, failed.pk]},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "Queued a retry for 1 photo." in html and "1 selected photo had not failed" in html
+    assert Photo.objects.get(pk=failed.pk).status == Photo.Status.QUEUED
+    assert Photo.objects.get(pk=ok.pk).status == Photo.Status.READY
+    assert django_rq.get_queue("default").get_job_ids() == [jobs.render_job_id(failed.pk)]
+
+
+def test_deleting_in_the_admin_removes_the_files(
+    staff_client, redis_conn, media_root, django_capture_on_commit_callbacks
+):
+    photo = ready_photo(staff_client)
+    paths = [storage.media_path(photo.original), *(storage.media_path(v.file) for v in photo.variants.all())]
+    assert all(path.is_file() for path in paths)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(reverse("admin:gallery_photo_delete", args=[photo.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Photo.objects.exists()
+    assert not any(path.exists() for path in paths)
+
+
+def test_album_list_shows_photo_counts(staff_client, redis_conn):
+    photos = [ready_photo(staff_client), ready_photo(staff_client, "formats/hopper_gray.jpg")]
+    Album.objects.create(name="Both").photos.add(*photos)
+    Album.objects.create(name="Empty")
+    html = staff_client.get(reverse("admin:gallery_album_changelist")).content.decode()
+    assert '<td class="field-photo_count">2</td>' in html
+    assert '<td class="field-photo_count">0</td>' in html
+
+
+def test_admin_index_links_the_rq_dashboard_which_is_staff_only(staff_client, client_logged_in, client, redis_conn):
+    dashboard = reverse("django_rq:home")
+    assert dashboard == "/admin/rq/"
+    assert f'href="{dashboard}"' in staff_client.get(reverse("admin:index")).content.decode()
+    assert staff_client.get(dashboard).status_code == 200
+    assert staff_client.get(reverse("django_rq:failed_jobs", args=[0])).status_code == 200
+
+
+def test_rq_dashboard_refuses_logged_in_non_staff_and_anonymous(client, django_user_model, redis_conn):
+    from django.urls import get_resolver
+
+    member = django_user_model.objects.create_user("bob", "bob@example.com", "correct horse battery")
+
+    resolver = get_resolver()
+    rq_patterns = next(p for p in resolver.url_patterns if str(p.pattern) == "admin/rq/")
+    urls = []
+    for pattern in rq_patterns.url_patterns:
+        route = str(pattern.pattern).lstrip("^").rstrip("$").replace("/?", "/")
+        for name, value in (
+            ("<int:queue_index>", "0"),
+            ("<int:scheduler_index>", "0"),
+            ("<int:connection_index>", "0"),
+            ("<str:job_id>", "render-photo-1"),
+            ("<str:result_id>", "1"),
+            ("<str:key>", "rq:worker:x"),
+            ("<str:scheduler_name>", "x"),
+            ("<path:cron_job_name>", "x"),
+            ("(?P<token>[\\w]+)?/", ""),
+        ):
+            route = route.replace(name, value)
+        urls.append("/admin/rq/" + route)
+    assert len(urls) >= 20
+
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code in (302, 401, 403), (url, response.status_code)
+        if response.status_code == 302:
+            assert "login" in response["Location"], url
+
+    client.force_login(member)
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code in (302, 401, 403), (url, response.status_code)
+        if response.status_code == 302:
+            assert response["Location"].startswith("/admin/login/"), url
