@@ -519,8 +519,9 @@ def check_workers(context: Context) -> Finding:
             fix="Start the workers: `make run` starts them, or run `python manage.py rqworker default`.",
             details=details,
         )
-    newest = min(int((now - w.last_heartbeat.replace(tzinfo=UTC)).total_seconds()) for w in alive)
-    summary = f"{plural(len(alive), 'worker')} alive, last heartbeat {newest} s ago"
+    ages = sorted(int((now - w.last_heartbeat.replace(tzinfo=UTC)).total_seconds()) for w in alive)
+    heartbeats = f"{ages[0]} s ago" if ages[0] == ages[-1] else f"{ages[0]}-{ages[-1]} s ago"
+    summary = f"{plural(len(alive), 'worker')} alive, heartbeats {heartbeats} (limit {alive[0].worker_ttl + 60} s)"
     busy = sum(1 for row in rows if row["current_job"] and not row["process_gone"])
     summary += f", {busy} busy"
     if dead or stale:

@@ -342,3 +342,19 @@ def test_doctor_names_the_development_secret_key_on_a_public_host(settings, redi
     problems = checks["settings"]["details"]["problems"]
     assert any(p["status"] == "error" and p["problem"].startswith("SECRET_KEY") for p in problems)
     assert "token_urlsafe" in " ".join(p["fix"] for p in problems)
+
+
+@pytest.mark.django_db
+def test_doctor_names_a_worker_on_another_host_that_stopped_sending_heartbeats(redis_conn):
+    from rq.utils import utcformat
+
+    silent = Worker(["default"], connection=redis_conn, name="doctor-silent-worker")
+    silent.register_birth()
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    redis_conn.hset(silent.key, mapping={"hostname": "elsewhere", "last_heartbeat": utcformat(an_hour_ago)})
+    redis_conn.persist(silent.key)
+    status, checks = doctor()
+    assert status == 1
+    assert "no worker is alive (1 worker with no recent heartbeat)" in checks["workers"]["summary"]
+    row = checks["workers"]["details"]["workers"][0]
+    assert row["name"] == "doctor-silent-worker" and row["last_heartbeat_seconds"] >= 3600
