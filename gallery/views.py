@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_not_required
 from django.core.handlers.asgi import ASGIRequest
-from django.db.models import Count, Max, Prefetch
+from django.db.models import Count, Max, Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -124,6 +124,9 @@ def photo_detail(request, pk):
         if album is not None:
             scope = Photo.objects.filter(album_memberships__album=album)
     newer, older = library.neighbours(scope, photo)
+    # The neighbours' previews are prefetched by the browser, so arrow keys feel instant.
+    previews = Prefetch("variants", queryset=Variant.objects.filter(name="preview"))
+    prefetch_related_objects([p for p in (newer, older) if p is not None], previews)
     in_albums = list(photo.albums.order_by("name"))
     other_albums = [candidate for candidate in Album.objects.all() if candidate not in in_albums]
     context = {
@@ -131,6 +134,7 @@ def photo_detail(request, pk):
         "album": album,
         "newer": newer,
         "older": older,
+        "neighbours": [p for p in (older, newer) if p is not None],
         "in_albums": in_albums,
         "other_albums": other_albums,
         "context_query": f"?album={album.pk}" if album else "",

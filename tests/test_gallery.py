@@ -262,3 +262,10 @@ def test_failed_photo_view_offers_a_retry_that_returns_to_the_photo(
     assert response["Location"] == f"/photos/{photo.pk}/"
     photo.refresh_from_db()
     assert photo.status == Photo.Status.QUEUED
+
+
+def test_photo_view_prefetches_the_neighbours_previews(client_logged_in):
+    newer, photo, older = (make_photo_row(taken_at=aware(2024, 5, day)) for day in (3, 2, 1))
+    html = client_logged_in.get(f"/photos/{photo.pk}/").content.decode()
+    for neighbour in (newer, older):
+        assert f'<link rel="prefetch" href="{neighbour.variants_by_name["preview"].url}"' in html
