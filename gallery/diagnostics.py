@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
+from django.utils import timezone
 
 OK, WARN, ERROR, SKIP = "ok", "warn", "error", "skip"
 
@@ -54,7 +55,6 @@ class Context:
     redis: object | None = None
     redis_error: str = ""
     database_ok: bool = False
-    live_workers: list = field(default_factory=list)
 
 
 def redacted(url: str) -> str:
@@ -450,19 +450,6 @@ def check_queues(context: Context) -> Finding:
     return Finding("queues", OK, summary, details=details)
 
 
-def live_workers(connection) -> list:
-    """Workers that are registered and, when they run on this host, whose process still exists."""
-    from rq import Worker
-
-    hostname = socket.gethostname()
-    alive = []
-    for worker in Worker.all(connection=connection):
-        if worker.hostname == hostname and worker.pid and not _pid_exists(worker.pid):
-            continue
-        alive.append(worker)
-    return alive
-
-
 def _pid_exists(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -504,7 +491,6 @@ def check_workers(context: Context) -> Finding:
             stale.append(worker)
         else:
             alive.append(worker)
-    context.live_workers = alive
     details = {"workers": rows}
     if not alive:
         why = "no worker is alive"
@@ -593,43 +579,32 @@ def check_channel_layer(context: Context) -> Finding:
 # --- photos ---------------------------------------------------------------------------------------------------
 
 
-def live_job_ids(connection, worker_names: set[str]) -> set[str]:
-    """Job ids that a worker will still run: waiting in a queue, scheduled, or started by a live worker."""
+def stuck_photo_ids(connection, stuck_after: timedelta) -> list[int]:
+    """Pending photos unchanged for stuck_after whose render job is not live, in the sweeper's sense of live
+    (processing.sweeper.job_is_live: waiting in the queue, scheduled, or started by a worker that is alive)."""
     from rq import Queue
-    from rq.job import Job, JobStatus
-    from rq.registry import DeferredJobRegistry, ScheduledJobRegistry, StartedJobRegistry
-
-    live: set[str] = set()
-    for name in settings.RQ_QUEUES:
-        queue = Queue(name, connection=connection)
-        live.update(queue.get_job_ids())
-        # rq 3 moves a job here between dequeue and start.
-        live.update(job_id.decode() for job_id in connection.lrange(queue.intermediate_queue_key, 0, -1))
-        live.update(ScheduledJobRegistry(queue=queue).get_job_ids(cleanup=False))
-        live.update(DeferredJobRegistry(queue=queue).get_job_ids(cleanup=False))
-        started = [job_id for job_id, _ in StartedJobRegistry(queue=queue).get_job_and_execution_ids(cleanup=False)]
-        for job in Job.fetch_many(started, connection=connection):
-            if (
-                job is not None
-                and job.get_status(refresh=False) == JobStatus.STARTED
-                and job.worker_name in worker_names
-            ):
-                live.add(job.id)
-    return live
-
-
-def stuck_photo_ids(connection, stuck_after: timedelta, worker_names: set[str]) -> list[int]:
-    from django.utils import timezone
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
 
     from gallery.models import Photo
-    from processing.jobs import render_job_id
+    from processing import jobs
+    from processing.sweeper import job_is_live
 
+    queue = Queue(jobs.QUEUE, connection=connection)
     cutoff = timezone.now() - stuck_after
-    candidates = list(Photo.objects.pending().filter(updated_at__lt=cutoff).order_by("pk").values_list("pk", flat=True))
-    if not candidates:
-        return []
-    live = live_job_ids(connection, worker_names)
-    return [pk for pk in candidates if render_job_id(pk) not in live]
+    stuck = []
+    for pk in Photo.objects.pending().filter(updated_at__lt=cutoff).order_by("pk").values_list("pk", flat=True):
+        try:
+            job = Job.fetch(jobs.render_job_id(pk), connection=connection)
+        except NoSuchJobError:
+            job = None
+        if job is None or not job_is_live(job, queue):
+            stuck.append(pk)
+    return stuck
+
+
+def sweeper_delay() -> int:
+    return getattr(settings, "GLOWWORM_STUCK_AFTER", 180) + getattr(settings, "GLOWWORM_SWEEP_INTERVAL", 60)
 
 
 def check_stuck_photos(context: Context) -> Finding:
@@ -637,8 +612,7 @@ def check_stuck_photos(context: Context) -> Finding:
         return skipped
     from gallery.models import Photo
 
-    names = {worker.name for worker in context.live_workers}
-    stuck = stuck_photo_ids(context.redis, context.stuck_after, names)
+    stuck = stuck_photo_ids(context.redis, context.stuck_after)
     pending = Photo.objects.pending().count()
     details = {"pending": pending, "stuck": stuck, "stuck_after_seconds": int(context.stuck_after.total_seconds())}
     if stuck:
@@ -647,7 +621,8 @@ def check_stuck_photos(context: Context) -> Finding:
             "stuck photos",
             ERROR,
             f"{plural(len(stuck), 'photo')} queued or rendering for over {age_text(context.stuck_after)} "
-            f"with no live job (ids {shown}); they will never finish by themselves",
+            f"with no live job (ids {shown}); the sweeper re-queues such photos within "
+            f"{age_text(timedelta(seconds=sweeper_delay()))}, so it is not running or no worker runs it",
             fix=(
                 "Check the workers line first, then run: python manage.py reprocess --stuck "
                 f"--older-than {context.stuck_after.total_seconds() / 60:g}"
