@@ -116,9 +116,15 @@ def main() -> None:
 
     next_url = re.search(r'href="(/\?before=[^"]+)"', first.content.decode()).group(1)
     album_url = Album.objects.get().get_absolute_url()
+    last_url = next_url
+    while match := re.search(
+        r'href="(/\?before=[^"]+)"', client.get(last_url, HTTP_HX_REQUEST="true").content.decode()
+    ):
+        last_url = match.group(1)
     pages = {
         "library, first page": ("/", {}),
         "library, next page (HTMX)": (next_url, {"HTTP_HX_REQUEST": "true"}),
+        "library, last page (HTMX)": (last_url, {"HTTP_HX_REQUEST": "true"}),
         "album, first page": (album_url, {}),
     }
     results = {name: [] for name in pages}
