@@ -269,3 +269,16 @@ def test_photo_view_prefetches_the_neighbours_previews(client_logged_in):
     html = client_logged_in.get(f"/photos/{photo.pk}/").content.decode()
     for neighbour in (newer, older):
         assert f'<link rel="prefetch" href="{neighbour.variants_by_name["preview"].url}"' in html
+
+
+def test_original_download_is_an_attachment_with_nosniff_for_logged_in_users_only(client_logged_in, media_root):
+    photo = make_photo_row(original_name="holiday.jpg")
+    (media_root / "originals").mkdir()
+    (media_root / photo.original).write_bytes(b"\xff\xd8jpeg")
+    response = client_logged_in.get(f"/photos/{photo.pk}/original/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="holiday.jpg"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == b"\xff\xd8jpeg"
+    client_logged_in.logout()
+    assert client_logged_in.get(f"/photos/{photo.pk}/original/").status_code == 302
