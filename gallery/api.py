@@ -26,10 +26,6 @@ def api_view(methods):
         @csrf_exempt
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if request.method not in methods:
-                response = error(f"{request.method} is not allowed here.", 405)
-                response["Allow"] = ", ".join(methods)
-                return response
             authorization = request.headers.get("Authorization", "")
             if authorization:
                 scheme, _, token = authorization.partition(" ")
@@ -44,6 +40,11 @@ def api_view(methods):
                     return error("The CSRF token is missing or wrong.", 403)
             else:
                 return error("Log in or send an API token (Authorization: Bearer ...).", 401)
+            # After authentication: an anonymous caller learns nothing about which methods a URL takes.
+            if request.method not in methods:
+                response = error(f"{request.method} is not allowed here.", 405)
+                response["Allow"] = ", ".join(methods)
+                return response
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -21,9 +21,18 @@ from django.contrib import messages
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import cache
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousMultipartForm,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.dispatch import receiver
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 
 
 def content_security_policy(request) -> str:
@@ -156,3 +165,28 @@ class LoginRateLimitMiddleware:
         )
         response["Retry-After"] = str(settings.GLOWWORM_LOGIN_WINDOW)
         return response
+
+
+def bad_request(request, exception=None):
+    """handler400: say what was wrong with a malformed request (too many fields or files) instead of a bare
+    "Bad Request", as JSON for the API and as an upload-result line for htmx."""
+    if isinstance(exception, TooManyFieldsSent):
+        message = f"The form has too many fields (more than {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})."
+    elif isinstance(exception, TooManyFilesSent):
+        message = f"Too many files in one request: send at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} at a time."
+    elif isinstance(exception, RequestDataTooBig):
+        message = "The request is too large."
+    elif isinstance(exception, (MultiPartParserError, SuspiciousMultipartForm)):
+        # Django refuses a part whose headers pass 1 KB: in practice, a file name thousands of characters long.
+        message = "The upload could not be read: a file name is far too long, or the form is malformed."
+    else:
+        message = "The request was malformed."
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": message}, status=400)
+    if request.headers.get("HX-Request"):
+        return HttpResponseBadRequest(
+            format_html('<li class="upload-result upload-result--error" role="alert">{}</li>', message)
+        )
+    return HttpResponseBadRequest(
+        format_html("<!doctype html><title>Bad request</title><h1>Bad request</h1><p>{}</p>", message)
+    )

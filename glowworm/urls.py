@@ -6,3 +6,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("gallery.urls")),
 ]
+
+# Says what was wrong with a malformed request (too many fields or files) instead of a bare "Bad Request".
+handler400 = "gallery.security.bad_request"
