@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -73,3 +74,4 @@ def test_python_change_restarts_web_and_workers_then_everything_stops():
     text = log.read_text()
     assert text.rstrip().endswith("glowworm | Stopped.")
     assert "did not stop in time" not in text
+    shutil.rmtree(var_dir, ignore_errors=True)
