@@ -293,3 +293,33 @@ def test_drop_anywhere_on_an_album_page_uploads_into_the_album(logged_in_page, l
     except Exception:
         raise AssertionError(live.output()) from None
     assert list(album.photos.values_list("original_name", flat=True)) == ["dropped.jpg"]
+
+
+SWIPE = """
+([fromX, toX]) => {
+  const target = document.querySelector(".lightbox-main");
+  const touch = (x) => new Touch({ identifier: 1, target, clientX: x, clientY: 300 });
+  const start = touch(fromX);
+  target.dispatchEvent(new TouchEvent("touchstart", { bubbles: true, touches: [start], changedTouches: [start] }));
+  target.dispatchEvent(new TouchEvent("touchend", { bubbles: true, touches: [], changedTouches: [touch(toX)] }));
+}
+"""
+
+
+def test_lightbox_swipes_browse_on_a_phone(browser, live, user):
+    newest, middle, oldest = (make_photo_row(taken_at=aware(2024, 5, day)) for day in (3, 2, 1))
+    context = browser.new_context(base_url=live.url, viewport={"width": 390, "height": 844}, has_touch=True)
+    page = context.new_page()
+    page.goto("/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("button[type=submit]")
+    page.wait_for_url("**/")
+    page.goto(f"/photos/{middle.pk}/")
+    page.evaluate(SWIPE, [300, 80])  # swipe left: the next (older) photo
+    page.wait_for_url(f"**/photos/{oldest.pk}/")
+    page.evaluate(SWIPE, [80, 300])
+    page.wait_for_url(f"**/photos/{middle.pk}/")
+    page.evaluate(SWIPE, [80, 300])
+    page.wait_for_url(f"**/photos/{newest.pk}/")
+    context.close()
