@@ -323,3 +323,22 @@ def test_lightbox_swipes_browse_on_a_phone(browser, live, user):
     page.evaluate(SWIPE, [80, 300])
     page.wait_for_url(f"**/photos/{newest.pk}/")
     context.close()
+
+
+def test_failed_tile_retry_button_renders_the_photo_live(logged_in_page, live):
+    import shutil
+
+    photo = make_photo_row(status=Photo.Status.FAILED, error="Rendering failed: the disk was full")
+    (live.media_root / photo.original).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(DATA / "formats" / "hopper.jpg", live.media_root / photo.original)
+    page = logged_in_page
+    page.goto("/")
+    tile = page.locator(f"#photo-{photo.pk}")
+    assert "the disk was full" in tile.inner_text()
+    tile.locator(".tile-retry").click()  # an htmx POST: it must carry the CSRF token
+    try:
+        page.locator(f"#photo-{photo.pk}[data-status='ready'] img.tile-image").wait_for(timeout=60_000)
+    except Exception:
+        raise AssertionError(live.output()) from None
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.READY and photo.error == ""
