@@ -102,17 +102,18 @@ METHODS: dict[str, tuple[str, Callable[[Path, tuple[Spec, ...]], Produced], tupl
 }
 
 
-def timed(method: str, path: Path) -> tuple[float, float, list[tuple[Spec, bytes]]]:
-    """(total seconds, seconds to the first output, outputs)."""
+def timed(method: str, path: Path) -> tuple[dict[str, float], list[tuple[Spec, bytes]]]:
+    """Wall and CPU seconds (all threads of this process), in total and to the first output; the outputs."""
     _, function, specs = METHODS[method]
-    start = time.perf_counter()
-    first = None
+    start_wall, start_cpu = time.perf_counter(), time.process_time()
+    first: dict[str, float] = {}
     outputs = []
     for spec, data in function(path, specs):
-        if first is None:
-            first = time.perf_counter() - start
+        if not first:
+            first = {"first_wall": time.perf_counter() - start_wall, "first_cpu": time.process_time() - start_cpu}
         outputs.append((spec, data))
-    return time.perf_counter() - start, first or 0.0, outputs
+    timing = {"wall": time.perf_counter() - start_wall, "cpu": time.process_time() - start_cpu, **first}
+    return timing, outputs
 
 
 def min_ssim(path: Path, outputs: list[tuple[Spec, bytes]], full: Image.Image) -> float:
@@ -127,10 +128,16 @@ def min_ssim(path: Path, outputs: list[tuple[Spec, bytes]], full: Image.Image) -
     return min(scores)
 
 
+def min_pixel_ssim(path: Path, specs: tuple[Spec, ...], full: Image.Image) -> float:
+    """Our resampling alone: the pixels handed to the encoder against the LANCZOS reference."""
+    with imaging.Source(path, max_pixels=MAX_PIXELS) as source:
+        outputs = list(source.render(specs, keep_pixels=True))
+    return min(metrics.ssim(o.pixels, metrics.reference(full, o.pixels.size)) for o in outputs)
+
+
 def child(method: str, path: Path) -> None:
     """Run in a fresh process: warm up on a tiny file, reset the peak, run once, print the peak above idle."""
-    for _ in timed(method, ROOT / "tests" / "data" / "formats" / "hopper.jpg")[2]:
-        pass
+    timed(method, ROOT / "tests" / "data" / "formats" / "hopper.jpg")
     gc.collect()
     metrics.reset_peak_rss()
     idle, _ = metrics.rss_bytes()
@@ -169,8 +176,7 @@ def main() -> None:
         with Image.open(path) as image:
             width, height = image.size
         decoded_bytes = width * height * 3
-        times: dict[str, list[float]] = {m: [] for m in METHODS}
-        firsts: dict[str, list[float]] = {m: [] for m in METHODS}
+        runs: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
         last_outputs: dict[str, list] = {}
         unavailable: dict[str, str] = {}
         order = list(METHODS)
@@ -179,59 +185,63 @@ def main() -> None:
             for method in order[shift:] + order[:shift]:
                 gc.collect()
                 try:
-                    total, first, outputs = timed(method, path)
+                    timing, outputs = timed(method, path)
                 except Unavailable as exc:
                     unavailable[method] = str(exc)
                     continue
-                times[method].append(total)
-                firsts[method].append(first)
+                runs[method].append(timing)
                 last_outputs[method] = outputs
         full = metrics.upright_srgb(path)
-        medians = {m: statistics.median(v) * 1000 for m, v in times.items() if v}
+
+        def median(method: str, key: str, runs: dict = runs) -> float:
+            return statistics.median(run[key] for run in runs[method]) * 1000
+
         for method in METHODS:
+            row = {"input": f"{label} ({width}x{height})", "method": METHODS[method][0], "key": method}
             if method in unavailable:
-                rows.append(
-                    {
-                        "input": f"{label} ({width}x{height})",
-                        "method": METHODS[method][0],
-                        "key": method,
-                        "unavailable": unavailable[method],
-                    }
-                )
+                rows.append({**row, "unavailable": unavailable[method]})
                 continue
-            rows.append(
-                {
-                    "input": f"{label} ({width}x{height})",
-                    "method": METHODS[method][0],
-                    "key": method,
-                    "ms": medians[method],
-                    "first_ms": statistics.median(firsts[method]) * 1000,
-                    "spread": (min(times[method]) * 1000, max(times[method]) * 1000),
-                    "c_a": medians["c"] / medians["a"] if method == "c" else None,
-                    "c_b": medians["c"] / medians["b"] if method == "c" and "b" in medians else None,
-                    "rss": peak_rss_above_idle(method, path),
-                    "decoded": decoded_bytes,
-                    "ssim": min_ssim(path, last_outputs[method], full),
-                }
-            )
+            row.update({key: median(method, key) for key in ("wall", "cpu", "first_wall", "first_cpu")})
+            row["wall_spread"] = [
+                min(r["wall"] for r in runs[method]) * 1000,
+                max(r["wall"] for r in runs[method]) * 1000,
+            ]
+            if method == "c":
+                for other in ("a", "b"):
+                    if other not in unavailable:
+                        row[f"c/{other}"] = [
+                            median("c", "wall") / median(other, "wall"),
+                            median("c", "cpu") / median(other, "cpu"),
+                        ]
+            row["rss"] = peak_rss_above_idle(method, path)
+            row["decoded"] = decoded_bytes
+            row["ssim"] = min_ssim(path, last_outputs[method], full)
+            if method in ("c", "full"):
+                row["pixel_ssim"] = min_pixel_ssim(path, METHODS[method][2], full)
+            rows.append(row)
             print(f"  measured {label}: {METHODS[method][0]}", file=sys.stderr, flush=True)
         del full
     print()
     print(
-        "| input | method | median ms (min-max) | c/a | c/b | first output ms | peak RSS above idle MB "
-        "(x decoded RGB) | min SSIM vs LANCZOS |"
+        "| input | method | median wall ms (min-max) | median CPU ms | c/a wall (CPU) | c/b wall (CPU) "
+        "| first output wall (CPU) ms | peak RSS above idle MB (x decoded RGB) | min SSIM vs LANCZOS: output "
+        "| before encoding |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         if "unavailable" in row:
-            print(f"| {row['input']} | {row['method']} | n/a: {row['unavailable']} | | | | | |")
+            print(f"| {row['input']} | {row['method']} | n/a: {row['unavailable']} | | | | | | | |")
             continue
-        ratio_a = f"{row['c_a']:.2f}" if row["c_a"] is not None else ""
-        ratio_b = f"{row['c_b']:.2f}" if row["c_b"] is not None else ""
+
+        def ratio(key: str, row: dict = row) -> str:
+            return f"{row[key][0]:.2f} ({row[key][1]:.2f})" if key in row else ""
+
+        pixel_ssim = f"{row['pixel_ssim']:.4f}" if "pixel_ssim" in row else ""
         print(
-            f"| {row['input']} | {row['method']} | {row['ms']:.0f} ({row['spread'][0]:.0f}-{row['spread'][1]:.0f}) "
-            f"| {ratio_a} | {ratio_b} | {row['first_ms']:.0f} | {row['rss'] / 1e6:.0f} "
-            f"({row['rss'] / row['decoded']:.2f}x) | {row['ssim']:.4f} |"
+            f"| {row['input']} | {row['method']} | {row['wall']:.0f} ({row['wall_spread'][0]:.0f}-"
+            f"{row['wall_spread'][1]:.0f}) | {row['cpu']:.0f} | {ratio('c/a')} | {ratio('c/b')} "
+            f"| {row['first_wall']:.0f} ({row['first_cpu']:.0f}) | {row['rss'] / 1e6:.0f} "
+            f"({row['rss'] / row['decoded']:.2f}x) | {row['ssim']:.4f} | {pixel_ssim} |"
         )
     (inputs.CACHE / "results.json").write_text(json.dumps(rows, indent=1))
 

@@ -403,10 +403,30 @@ def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
     return image
 
 
+# A direct LANCZOS resize of a large image builds a temporary (source height x target width) image, 52 MB for
+# 6000x4000 -> 3240x2160. Resizing in bands of output rows gives the same pixels (the resampler reads outside the
+# band's box) with a temporary image a fraction of that size.
+BAND_ROWS = 256
+BAND_ABOVE_PIXELS = 8_000_000
+
+
 def _downscale(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     if image.size == size:
         return image
-    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+    factor = min(image.width / size[0], image.height / size[1])
+    if (
+        image.width * image.height < BAND_ABOVE_PIXELS
+        or factor >= 2 * REDUCING_GAP  # reduce() runs first and the temporary image is small anyway
+        or image.mode not in ("L", "RGB", "CMYK")  # alpha modes are premultiplied as a whole-image copy per call
+    ):
+        return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
+    result = Image.new(image.mode, size)
+    scale = image.height / size[1]
+    for top in range(0, size[1], BAND_ROWS):
+        bottom = min(size[1], top + BAND_ROWS)
+        box = (0, top * scale, image.width, bottom * scale)
+        result.paste(image.resize((size[0], bottom - top), Image.Resampling.LANCZOS, box=box), (0, top))
+    return result
 
 
 def _encode(image: Image.Image, spec: Spec) -> bytes:
@@ -589,8 +609,8 @@ class Source:
             for size in thumbnail_sizes:
                 finished.pop(size, None)
             for spec in largest_first(variants):
-                result = output(spec)
                 if working is not None:
-                    working = None
+                    derive(sizes[spec])
+                    working = None  # before encoding: a JPEG encoder with optimize=True buffers the whole image
                     self.close()
-                yield result
+                yield output(spec)

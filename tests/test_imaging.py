@@ -517,3 +517,16 @@ def test_formats_pillow_reads_but_we_do_not_accept_are_rejected(tmp_path: Path, 
     Image.new("RGB", (32, 32), (10, 20, 30)).save(path, fmt)
     with pytest.raises(imaging.ImageRejected, match="not an image we accept"):
         imaging.probe(path, max_pixels=MAX_PIXELS)
+
+
+def test_banded_resize_of_a_large_image_gives_the_pixels_of_one_resize():
+    large = upright_scene("landscape").resize((4200, 2800))
+    assert large.width * large.height > imaging.BAND_ABOVE_PIXELS
+    banded = imaging._downscale(large, (3000, 2000))
+    direct = large.resize((3000, 2000), Image.Resampling.LANCZOS)
+    # Equal up to floating-point rounding of the band boxes: no seams, no shift.
+    diff = ImageChops.difference(banded, direct)
+    assert max(ImageStat.Stat(diff).mean) < 0.25
+    assert max(high for _, high in diff.getextrema()) <= 8
+    seams = ImageChops.difference(banded.crop((0, 250, 3000, 262)), direct.crop((0, 250, 3000, 262)))
+    assert max(ImageStat.Stat(seams).mean) < 0.25
