@@ -342,3 +342,22 @@ def test_failed_tile_retry_button_renders_the_photo_live(logged_in_page, live):
         raise AssertionError(live.output()) from None
     photo.refresh_from_db()
     assert photo.status == Photo.Status.READY and photo.error == ""
+
+
+def test_gallery_pages_break_no_content_security_policy_rule(logged_in_page, live):
+    photo = make_photo_row(phash="ffff0000ffff0000")
+    make_photo_row(phash="ffff0000ffff0001")
+    album = albums.create_album(name="Policy")
+    albums.add_photos(album=album, photo_ids=[photo.pk])
+    page = logged_in_page
+    violations = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and violations.append(message.text))
+    for url in ("/", "/albums/", album.get_absolute_url(), photo.get_absolute_url(), "/duplicates/"):
+        response = page.goto(url)
+        assert "'unsafe-inline'" not in response.headers["content-security-policy"]
+        page.wait_for_load_state("networkidle")
+    page.goto("/")
+    page.locator("#grid .tile-select").first.click(force=True)
+    page.set_input_files("#upload-input", [str(DATA / "formats" / "hopper.jpg")])
+    page.locator("#grid figure[data-status='ready']").first.wait_for(timeout=60_000)
+    assert violations == []
