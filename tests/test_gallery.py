@@ -282,3 +282,20 @@ def test_original_download_is_an_attachment_with_nosniff_for_logged_in_users_onl
     assert b"".join(response.streaming_content) == b"\xff\xd8jpeg"
     client_logged_in.logout()
     assert client_logged_in.get(f"/photos/{photo.pk}/original/").status_code == 302
+
+
+@pytest.mark.parametrize("count", [3, 40])
+def test_album_page_and_next_pages_have_fixed_query_counts(client_logged_in, django_assert_num_queries, count):
+    from gallery import albums
+
+    photos = [make_photo_row(taken_at=aware(2024, 1 + n % 12, 1 + n % 28)) for n in range(count)]
+    album = albums.create_album(name="A")
+    albums.add_photos(album=album, photo_ids=[p.pk for p in photos])
+    client_logged_in.get("/")
+    # session + user, album, photos, variants, membership count, albums for the toolbar
+    with django_assert_num_queries(7):
+        assert len(tile_ids(client_logged_in.get(album.get_absolute_url()).content.decode())) == count
+    cursor = library.Cursor(aware(2030, 1, 1), 10**9).encode()
+    with django_assert_num_queries(4):  # session + user, photos, variants
+        html = client_logged_in.get(f"/?before={cursor}", HTTP_HX_REQUEST="true").content.decode()
+    assert len(tile_ids(html)) == count
