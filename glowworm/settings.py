@@ -224,6 +224,8 @@ GLOWWORM_RENDER_TIMEOUT = env_int("GLOWWORM_RENDER_TIMEOUT", 600)  # seconds one
 GLOWWORM_SWEEP_INTERVAL = env_int("GLOWWORM_SWEEP_INTERVAL", 60)  # seconds between sweeps
 GLOWWORM_STUCK_AFTER = env_int("GLOWWORM_STUCK_AFTER", 180)  # seconds a photo may wait without a job
 GLOWWORM_RENDER_MAX_RESCUES = env_int("GLOWWORM_RENDER_MAX_RESCUES", 3)  # interrupted renders before "failed"
+# A re-render's replaced files are deleted this many seconds later, so pages still showing them never break.
+GLOWWORM_REPLACED_FILE_GRACE = env_int("GLOWWORM_REPLACED_FILE_GRACE", 600)
 # Login rate limit (gallery/security.py): failures per username+address, and per address, in the window.
 GLOWWORM_LOGIN_FAILURES = env_int("GLOWWORM_LOGIN_FAILURES", 5)
 GLOWWORM_LOGIN_FAILURES_PER_IP = env_int("GLOWWORM_LOGIN_FAILURES_PER_IP", 30)

@@ -12,6 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Iterable
+from datetime import timedelta
 
 import django_rq
 import redis
@@ -117,8 +118,23 @@ def save_variant(photo: Photo, output: imaging.Output) -> Variant:
         storage.delete_file(relative)
         raise
     if old_file and old_file != relative:
-        storage.delete_file(old_file)
+        retire_file(old_file)
     return variant
+
+
+def retire_file(relative: str) -> None:
+    """Delete a replaced variant file a while later, not now: a page that still shows the old URL (a lazy image
+    not loaded yet, a push not received yet) keeps getting the picture. If Redis cannot take the job, delete now."""
+    grace = settings.GLOWWORM_REPLACED_FILE_GRACE
+    if grace > 0:
+        try:
+            django_rq.get_queue(QUEUE, commit_mode="auto").enqueue_in(
+                timedelta(seconds=grace), storage.delete_file, relative, result_ttl=0
+            )
+            return
+        except redis.RedisError:
+            pass
+    storage.delete_file(relative)
 
 
 def missing_specs(photo: Photo, specs: Iterable[Spec]) -> list[Spec]:

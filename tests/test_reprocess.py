@@ -8,10 +8,12 @@ import sys
 import time
 from datetime import timedelta
 
+import django_rq
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rq import Worker
+from rq.job import Job
 
 from gallery import storage
 from gallery.models import Album, Photo
@@ -65,9 +67,18 @@ def test_sync_only_thumbnails_replaces_them_new_file_first_and_leaves_variants(c
     output = reprocess(str(photo.pk), "--only", "thumbnails", "--sync")
     after = files(photo)
     assert {name for name in after if after[name] != before[name]} == {"thumb", "thumb2x"}
+    queue = django_rq.get_queue("default")
+    scheduled = [
+        Job.fetch(job_id, connection=queue.connection) for job_id in queue.scheduled_job_registry.get_job_ids()
+    ]
+    retirements = {job.args[0]: job for job in scheduled if job.func_name == "gallery.storage.delete_file"}
     for name in ("thumb", "thumb2x"):
         assert (media_root / after[name]).is_file()
-        assert not (media_root / before[name]).exists()  # the old file goes once the row points at the new one
+        # The old file stays for a grace period (a page may still show it), then a scheduled job deletes it.
+        assert (media_root / before[name]).is_file()
+        retirements[before[name]].perform()
+        assert not (media_root / before[name]).exists()
+    assert len(retirements) == 2
     assert (media_root / after["preview"]).is_file()
     assert f"photo {photo.pk} hopper.jpg: ready in " in output
     assert "[##############################] 1/1" in output
@@ -198,3 +209,54 @@ def test_queued_reprocess_exits_non_zero_when_a_worker_fails_a_photo(client_logg
         reprocess(str(bad.pk))
     bad.refresh_from_db()
     assert bad.status == Photo.Status.FAILED and bad.error
+
+
+WATCH_IMAGES = """
+() => {
+  window.__noReload = true;
+  window.__broken = [];
+  document.addEventListener("error", (event) => {
+    if (event.target.tagName === "IMG") window.__broken.push("error " + event.target.currentSrc);
+  }, true);
+  window.__sampler = setInterval(() => {
+    document.querySelectorAll("img.tile-image").forEach((img) => {
+      if (img.complete && img.naturalWidth === 0) window.__broken.push("empty " + img.currentSrc);
+    });
+  }, 25);
+}
+"""
+
+
+@pytest.mark.browser
+@pytest.mark.live
+def test_a_page_open_during_a_reprocess_never_shows_a_broken_image_and_updates_live(logged_in_page, live):
+    page = logged_in_page
+    page.wait_for_function("() => document.querySelector('main[data-live]') !== null")
+    names = ["formats/hopper.jpg", "formats/hopper_gray.jpg", "photos/landscape_orientation_1.jpg"]
+    page.set_input_files("#upload-input", [str(DATA / name) for name in names])
+    try:
+        page.wait_for_function(
+            "() => document.querySelectorAll('#grid figure[data-status=ready] img.tile-image').length === 3",
+            timeout=60_000,
+        )
+    except Exception:
+        raise AssertionError(live.output()) from None
+    before = page.evaluate("() => Array.from(document.querySelectorAll('img.tile-image'), img => img.src)")
+    page.evaluate(WATCH_IMAGES)
+
+    output = reprocess("--all", "--only", "thumbnails")
+    assert "3/3 ready 3, failed 0" in output
+
+    page.wait_for_function(
+        "(before) => Array.from(document.querySelectorAll('img.tile-image'), img => img.src)"
+        ".every((src) => !before.includes(src))",
+        arg=before,
+        timeout=30_000,
+    )  # every thumbnail was swapped for its new file by a push, without a reload
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('img.tile-image')).every(img => img.complete && img.naturalWidth)"
+    )
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__broken") == []
+    assert page.evaluate("window.__noReload") is True
+    assert set(Photo.objects.values_list("status", flat=True)) == {"ready"}
