@@ -1,11 +1,10 @@
 """Open, check and render photos. Pure: a file in, images out; no ORM, settings or Redis.
 
-The render pipeline (see docs/rendering.md):
-  decode once, at the smallest scale that still serves the largest output (JPEG DCT scaling via draft(),
-  Image.reduce() for formats that can only decode full size), then derive every output from the smallest image
-  already made that is at least as large (largest first within a stage), and only then, per output, convert to
-  sRGB, flatten alpha and turn it upright. Resizing in stored orientation and colour-converting the small outputs
-  instead of the large decode keeps the expensive per-pixel work proportional to what we write.
+The render pipeline (docs/rendering.md): decode once, at the smallest scale that still serves the largest output
+(JPEG DCT scaling via draft(), Image.reduce() for formats that only decode at full size); start each stage
+(thumbnails, then variants) from that decode and derive every smaller output from the smallest finished one that
+is at least as large; convert to sRGB, flatten alpha and turn upright only the first image of each stage; encode
+each distinct (size, format) once.
 """
 
 from __future__ import annotations
@@ -55,6 +54,12 @@ _TRANSPOSE = {
     6: Image.Transpose.ROTATE_270,
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
+}
+_ROTATE_CLOCKWISE = {
+    0: None,
+    90: Image.Transpose.ROTATE_270,
+    180: Image.Transpose.ROTATE_180,
+    270: Image.Transpose.ROTATE_90,
 }
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, KeyError)
 
@@ -404,8 +409,8 @@ def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
 
 
 # A direct LANCZOS resize of a large image builds a temporary (source height x target width) image, 52 MB for
-# 6000x4000 -> 3240x2160. Resizing in bands of output rows gives the same pixels (the resampler reads outside the
-# band's box) with a temporary image a fraction of that size.
+# 6000x4000 -> 3240x2160. Resizing in bands of output rows gives the same pixels up to rounding (the resampler
+# reads outside the band's box, so there are no seams) with a temporary image a fraction of that size.
 BAND_ROWS = 256
 BAND_ABOVE_PIXELS = 8_000_000
 
@@ -470,11 +475,18 @@ def hash_distance(a: str, b: str) -> int:
 
 
 class Source:
-    """An opened photo: upright size, metadata, and renders of any specs. Use as a context manager."""
+    """An opened photo: upright size, metadata, and renders of any specs. Use as a context manager.
 
-    def __init__(self, path: str | Path, *, max_pixels: int):
+    rotation: the user's extra clockwise quarter turns (Photo.rotation: 0, 90, 180 or 270), applied after the EXIF
+    orientation to every output. width and height stay the EXIF-upright size, without that turn.
+    """
+
+    def __init__(self, path: str | Path, *, max_pixels: int, rotation: int = 0):
+        if rotation not in _ROTATE_CLOCKWISE:
+            raise ValueError(f"rotation must be 0, 90, 180 or 270, not {rotation!r}")
         self.path = Path(path)
         self.max_pixels = max_pixels
+        self.rotation = rotation
         self._image: Image.Image | None = _open(path, max_pixels)
         try:
             self.format: str = self._image.format
@@ -506,8 +518,14 @@ class Source:
         self.close()
 
     def output_size(self, spec: Spec) -> tuple[int, int]:
-        """Upright size of spec's output for this photo."""
-        return fit_inside((self.width, self.height), (spec.width, spec.height))
+        """Size of spec's output for this photo: upright, and turned by rotation."""
+        turned = (self.height, self.width) if self.rotation in (90, 270) else (self.width, self.height)
+        return fit_inside(turned, (spec.width, spec.height))
+
+    def _stored(self, size: tuple[int, int]) -> tuple[int, int]:
+        """An output size in the orientation of the stored pixels."""
+        swapped = (self.orientation in (5, 6, 7, 8)) != (self.rotation in (90, 270))
+        return (size[1], size[0]) if swapped else size
 
     def _decode(self, need: tuple[int, int]) -> Image.Image:
         """Decode the first frame once, at the smallest scale with both sides >= need (stored orientation)."""
@@ -537,6 +555,8 @@ class Source:
         image = _to_srgb(image, self.icc)
         if self.orientation in _TRANSPOSE:
             image = image.transpose(_TRANSPOSE[self.orientation])
+        if self.rotation:
+            image = image.transpose(_ROTATE_CLOCKWISE[self.rotation])
         return image
 
     def render(self, specs: Sequence[Spec], *, keep_pixels: bool = False) -> Iterator[Output]:
@@ -555,7 +575,7 @@ class Source:
 
     def _render(self, specs: Sequence[Spec], keep_pixels: bool) -> Iterator[Output]:
         sizes = {spec: self.output_size(spec) for spec in specs}
-        need = _upright((max(w for w, _ in sizes.values()), max(h for _, h in sizes.values())), self.orientation)
+        need = self._stored((max(w for w, _ in sizes.values()), max(h for _, h in sizes.values())))
         working: Image.Image | None = self._decode(need)
 
         # Final pixels (upright sRGB) by size. Only the first image of each stage is resized from the decode and
@@ -578,7 +598,7 @@ class Source:
                 if candidates:
                     finished[size] = _downscale(min(candidates, key=lambda im: im.width * im.height), size)
                 else:
-                    finished[size] = self._finish_root(_downscale(working, _upright(size, self.orientation)))
+                    finished[size] = self._finish_root(_downscale(working, self._stored(size)))
             return finished[size]
 
         def output(spec: Spec) -> Output:

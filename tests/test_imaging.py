@@ -105,6 +105,24 @@ def test_scene_comparison_can_fail():
         assert difference(wrong, scene) > 4 * SAME_SCENE
 
 
+@pytest.mark.parametrize("rotation", [0, 90, 180, 270])
+def test_the_users_clockwise_turn_comes_on_top_of_the_exif_orientation(rotation: int):
+    turned = {
+        0: upright_scene("landscape"),
+        90: upright_scene("landscape").transpose(Image.Transpose.ROTATE_270),
+        180: upright_scene("landscape").transpose(Image.Transpose.ROTATE_180),
+        270: upright_scene("landscape").transpose(Image.Transpose.ROTATE_90),
+    }[rotation]
+    with imaging.Source(PHOTOS / "landscape_orientation_7.jpg", max_pixels=MAX_PIXELS, rotation=rotation) as source:
+        outputs = list(source.render(SPECS))
+        assert (source.width, source.height) == (1800, 1200)
+    for output in outputs:
+        image = decode(output)
+        assert image.size == (output.width, output.height)
+        assert image.size == imaging.fit_inside(turned.size, (output.spec.width, output.spec.height))
+        assert difference(image, turned) < SAME_SCENE, (output.spec.name, difference(image, turned))
+
+
 def _stored_for(upright: Image.Image, orientation: int) -> Image.Image:
     """The pixels a camera stores for this EXIF orientation (the inverse of what a viewer applies)."""
     inverse = {6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}
