@@ -25,6 +25,25 @@ COLOURS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[31m
 RESET = "\033[0m"
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM if the supervisor dies, even by SIGKILL."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _write(text: str) -> None:
+    # Whoever reads our output may go away (a closed pipe): keep supervising, drop the output.
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+
+
 class Child:
     def __init__(self, name: str, argv: list[str], env: dict, colour: str):
         self.name, self.argv, self.env, self.colour = name, argv, env, colour
@@ -44,6 +63,7 @@ class Child:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # signals come from us, in order, not from the terminal
+            preexec_fn=_die_with_parent,
             text=True,
             errors="replace",
             bufsize=1,
@@ -55,8 +75,7 @@ class Child:
         reset = RESET if colour else ""
         for line in process.stdout:
             with out_lock:
-                sys.stdout.write(f"{colour}{self.name.ljust(width)} |{reset} {line}")
-                sys.stdout.flush()
+                _write(f"{colour}{self.name.ljust(width)} |{reset} {line}")
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -123,18 +142,20 @@ class Command(BaseCommand):
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, self.request_stop)
 
-        for child in children:
-            child.start(self.out_lock, width)
-            if child.name == "redis":
-                self.wait_for_socket(child, Path(env["REDIS_URL"][len("unix://") :]))
-        self.say(f"Glowworm is running at http://{host}:{port}/ (Ctrl-C stops everything)")
-
-        while not self.stopping:
-            time.sleep(0.2)
+        try:
             for child in children:
-                if not self.stopping and not child.alive():
-                    self.restart(child, width)
-        self.shutdown(children)
+                child.start(self.out_lock, width)
+                if child.name == "redis":
+                    self.wait_for_socket(child, Path(env["REDIS_URL"][len("unix://") :]))
+            self.say(f"Glowworm is running at http://{host}:{port}/ (Ctrl-C stops everything)")
+            while not self.stopping:
+                time.sleep(0.2)
+                for child in children:
+                    if not self.stopping and not child.alive():
+                        self.restart(child, width)
+        finally:
+            # Also on an error here: never leave children running without their supervisor.
+            self.shutdown(children)
 
     def watched(self, argv: list[str]) -> list[str]:
         """argv under watchfiles: restarted when the project's Python code or a template changes.
@@ -236,5 +257,4 @@ class Command(BaseCommand):
 
     def say(self, text: str) -> None:
         with self.out_lock:
-            sys.stdout.write(f"glowworm | {text}\n")
-            sys.stdout.flush()
+            _write(f"glowworm | {text}\n")
