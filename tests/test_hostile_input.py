@@ -5,14 +5,15 @@ and an anonymous request to every URL in the URL conf."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import struct
 import zipfile
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.test import Client
@@ -316,7 +317,9 @@ def connect_websocket(origin: bytes, cookie: str) -> bool:
         await communicator.disconnect()
         return connected
 
-    return async_to_sync(attempt)()
+    # A thread of its own: after a browser test, Playwright's event loop occupies this one.
+    with ThreadPoolExecutor(1) as executor:
+        return executor.submit(asyncio.run, attempt()).result()
 
 
 @pytest.mark.django_db(transaction=True)
