@@ -100,6 +100,36 @@ def _fetch(job_id: str, connection: redis.Redis) -> Job | None:
         return None
 
 
+class LiveJobs:
+    """One read of the queue and registries per sweep, so a sweep over thousands of waiting photos costs a few
+    Redis round trips rather than a scan of the queue per photo."""
+
+    def __init__(self, queue: Queue):
+        self.queue = queue
+        connection = queue.connection
+        now = current_timestamp()
+        ids = connection.lrange(queue.key, 0, -1) + connection.lrange(queue.intermediate_queue_key, 0, -1)
+        # A retry that is long overdue means no scheduler is running to enqueue it.
+        ids += connection.zrangebyscore(queue.scheduled_job_registry.key, now - settings.GLOWWORM_STUCK_AFTER, "+inf")
+        self.waiting = {_text(job_id) for job_id in ids}
+        registry = queue.started_job_registry
+        self.started = {
+            registry.parse_job_id(_text(entry)) for entry in connection.zrangebyscore(registry.key, now, "+inf")
+        }
+
+    def is_live(self, job_id: str) -> bool:
+        if job_id in self.waiting:
+            return True
+        if job_id in self.started:
+            job = _fetch(job_id, self.queue.connection)
+            return job is not None and worker_is_alive(job.worker_name, self.queue.connection)
+        return False
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 def sweep(*, stuck_after: int | None = None) -> SweepReport:
     """Re-enqueue queued and processing photos that have no live render job. Safe to run at any time."""
     jobs._drop_dead_connections()
@@ -108,13 +138,18 @@ def sweep(*, stuck_after: int | None = None) -> SweepReport:
     connection = queue.connection
     cutoff = timezone.now() - timedelta(seconds=stuck_after)
     report = SweepReport()
-    pending = Photo.objects.pending().order_by("pk").values_list("pk", "status", "updated_at", "render_started_at")
-    for photo_id, status, updated_at, render_started_at in pending.iterator():
-        job = _fetch(jobs.render_job_id(photo_id), connection)
-        if job is not None and job_is_live(job, queue):
+    live = LiveJobs(queue)
+    # Photos changed within stuck_after are skipped: just uploaded or re-queued (the job may be on its way), or
+    # being rendered by `reprocess --sync` in a process of its own.
+    pending = (
+        Photo.objects.pending()
+        .filter(updated_at__lte=cutoff)
+        .order_by("pk")
+        .values_list("pk", "status", "render_started_at")
+    )
+    for photo_id, status, render_started_at in pending.iterator():
+        if live.is_live(jobs.render_job_id(photo_id)):
             continue
-        if updated_at > cutoff:
-            continue  # just uploaded or re-queued (its job may be on its way), or rendered in a process of its own
         if status == Photo.Status.QUEUED:
             if jobs.enqueue_render(photo_id):
                 report.requeued.append(photo_id)
@@ -149,11 +184,7 @@ def _rescue(photo_id: int, render_started_at, connection: redis.Redis, report: S
 
 def stuck_photo_ids(*, older_than: timedelta) -> list[int]:
     """Queued or processing photos, unchanged for `older_than`, with no live job (for `reprocess --stuck`)."""
-    queue = django_rq.get_queue(jobs.QUEUE)
+    live = LiveJobs(django_rq.get_queue(jobs.QUEUE))
     cutoff = timezone.now() - older_than
-    stuck = []
-    for photo_id in Photo.objects.pending().filter(updated_at__lte=cutoff).order_by("pk").values_list("pk", flat=True):
-        job = _fetch(jobs.render_job_id(photo_id), queue.connection)
-        if job is None or not job_is_live(job, queue):
-            stuck.append(photo_id)
-    return stuck
+    pending = Photo.objects.pending().filter(updated_at__lte=cutoff).order_by("pk").values_list("pk", flat=True)
+    return [photo_id for photo_id in pending if not live.is_live(jobs.render_job_id(photo_id))]

@@ -143,8 +143,9 @@ def test_sweeper_rescues_processing_photo_whose_job_failed(client_logged_in, red
     photo = upload(client_logged_in)
     queue = django_rq.get_queue("default", commit_mode="auto")
     job = queue.enqueue(jobs.render_photo, args=(photo.pk,), job_id=jobs.render_job_id(photo.pk))
-    queue.remove(job)
+    redis_conn.delete(queue.key)  # a worker took it (and the upload's own enqueue) off the queue ...
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING, render_started_at=timezone.now())
+    # ... and its work horse died: RQ recorded the job as failed, the photo still says processing.
     queue.failed_job_registry.add(job, exc_string="Work-horse terminated unexpectedly")
     job.set_status("failed")
     age(photo)
@@ -177,9 +178,11 @@ def test_sweeper_sees_a_started_job_whose_worker_process_died(client_logged_in, 
     job = Job.fetch(job.id, connection=redis_conn)
     assert job.get_status() == "started"
     assert sweeper.job_is_live(job, queue) is False
+    assert sweeper.LiveJobs(queue).is_live(job.id) is False
 
     redis_conn.hset(worker.key, "pid", os.getpid())  # the same job on a live worker
     assert sweeper.job_is_live(job, queue) is True
+    assert sweeper.LiveJobs(queue).is_live(job.id) is True
 
 
 def test_sweeper_gives_up_after_repeated_interrupted_renders(client_logged_in, redis_conn, settings):
