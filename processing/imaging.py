@@ -166,6 +166,29 @@ def _looks_like_accepted_format(path: Path) -> bool:
     return head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS
 
 
+def _check_png_chunks(path: Path) -> None:
+    """Walk the PNG chunk headers (seeking over the data) and refuse a file that ends before IEND.
+
+    Pillow's verify() checks every CRC but reads all the data in Python-sized pieces: 0.7 s for a 20 MP PNG at
+    upload. A file cut short is the common failure, and this catches it in a millisecond; damage inside the
+    compressed data still fails at render time with a reason.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as fp:
+        offset = 8  # signature
+        while True:
+            fp.seek(offset)
+            header = fp.read(8)
+            if len(header) < 8:
+                raise _damaged("the file ends before its IEND chunk")
+            length, chunk_type = struct.unpack(">I4s", header)
+            offset += 12 + length  # length, type, data, CRC
+            if offset > size:
+                raise _damaged(f"the {chunk_type.decode('latin-1')!r} chunk is missing {offset - size} bytes")
+            if chunk_type == b"IEND":
+                return
+
+
 def _open(path: str | Path, max_pixels: int) -> Image.Image:
     # Pillow refuses images over twice this; our own, exact limit is checked below.
     Image.MAX_IMAGE_PIXELS = max_pixels
@@ -213,19 +236,24 @@ def probe(path: str | Path, *, max_pixels: int) -> Probe:
     """Read the header (plus cheap structural checks) and reject what we cannot render.
 
     JPEG gets a 1/8-scale decode (the entropy data is read in full, so a file cut short is caught for the price of
-    a thumbnail); PNG its chunk checksums; HEIF/AVIF their box structure.
+    a thumbnail); PNG and HEIF/AVIF their chunk or box structure, read from the headers only.
     """
     image = _open(path, max_pixels)
     try:
         fmt = image.format
-        width, height = _upright(image.size, _orientation(image))
+        if fmt == "PNG" and "exif" not in image.info:
+            # Pillow's PNG getexif() decodes the whole image to look for an eXIf chunk after the pixel data; writers
+            # put it before them, and the job records the size from the full render anyway.
+            orientation = 1
+        else:
+            orientation = _orientation(image)
+        width, height = _upright(image.size, orientation)
         try:
             if fmt in ("JPEG", "MPO"):
                 image.draft(None, (max(1, image.width // 8), max(1, image.height // 8)))
                 image.load()
             elif fmt == "PNG":
-                with Image.open(path, formats=("PNG",)) as fresh:
-                    fresh.verify()  # must run straight after open
+                _check_png_chunks(Path(path))
         except _DECODE_ERRORS as exc:
             raise _damaged(exc) from None
         return Probe(format=fmt, width=width, height=height)

@@ -548,3 +548,19 @@ def test_banded_resize_of_a_large_image_gives_the_pixels_of_one_resize():
     assert max(high for _, high in diff.getextrema()) <= 8
     seams = ImageChops.difference(banded.crop((0, 250, 3000, 262)), direct.crop((0, 250, 3000, 262)))
     assert max(ImageStat.Stat(seams).mean) < 0.25
+
+
+def test_progressive_jpeg_and_large_mpo_decode_at_a_reduced_scale_and_show_the_first_frame(tmp_path: Path):
+    scene = upright_scene("landscape").resize((4000, 2667))
+    other = ImageOps.mirror(scene)
+    scene.save(tmp_path / "progressive.jpg", quality=85, progressive=True)
+    scene.save(tmp_path / "camera.mpo", "MPO", save_all=True, append_images=[other], quality=85)
+    thumbnails = [spec for spec in SPECS if spec.stage == THUMBNAIL]
+    for name, fmt in (("progressive.jpg", "JPEG"), ("camera.mpo", "MPO")):
+        with imaging.Source(tmp_path / name, max_pixels=MAX_PIXELS) as source:
+            assert source.format == fmt
+            outputs = list(source.render(thumbnails))
+            assert source.decoded_size == (1000, 667), name
+        for output in outputs:
+            assert difference(decode(output), scene) < SAME_SCENE, name
+            assert difference(decode(output), other) > 2 * SAME_SCENE, name
