@@ -54,7 +54,8 @@ def test_second_run_of_a_render_job_is_harmless(media_root):
 
 
 @pytest.mark.django_db
-def test_rerender_replaces_variant_files_without_orphans(media_root):
+def test_rerender_replaces_variant_files_without_orphans(media_root, settings):
+    settings.GLOWWORM_REPLACED_FILE_GRACE = 0  # delete replaced files at once (the grace period: test_reprocess)
     photo = make_photo(media_root, DATA / "formats" / "hopper.jpg")
     jobs.render_photo(photo.pk)
     old_files = set(Variant.objects.values_list("file", flat=True))
