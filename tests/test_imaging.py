@@ -564,3 +564,14 @@ def test_progressive_jpeg_and_large_mpo_decode_at_a_reduced_scale_and_show_the_f
         for output in outputs:
             assert difference(decode(output), scene) < SAME_SCENE, name
             assert difference(decode(output), other) > 2 * SAME_SCENE, name
+
+
+def test_png_with_a_corrupted_chunk_is_rejected_at_upload(tmp_path: Path):
+    buffer = io.BytesIO()
+    upright_scene("landscape").resize((300, 200)).save(buffer, "PNG")
+    data = bytearray(buffer.getvalue())
+    idat = data.index(b"IDAT")
+    data[idat + 100] ^= 0xFF
+    (tmp_path / "flipped.png").write_bytes(bytes(data))
+    with pytest.raises(imaging.ImageRejected, match="damaged or cut short.*IDAT.*checksum"):
+        imaging.probe(tmp_path / "flipped.png", max_pixels=MAX_PIXELS)
