@@ -575,3 +575,20 @@ def test_png_with_a_corrupted_chunk_is_rejected_at_upload(tmp_path: Path):
     (tmp_path / "flipped.png").write_bytes(bytes(data))
     with pytest.raises(imaging.ImageRejected, match="damaged or cut short.*IDAT.*checksum"):
         imaging.probe(tmp_path / "flipped.png", max_pixels=MAX_PIXELS)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_a_sample_cut_anywhere_is_rejected_cleanly_never_with_another_error(tmp_path: Path, name: str):
+    data = (FORMATS / name).read_bytes()
+    for fraction in (0.05, 0.3, 0.6, 0.9, 0.999):
+        path = tmp_path / f"cut-{fraction}-{name}"
+        path.write_bytes(data[: int(len(data) * fraction)])
+        try:
+            imaging.probe(path, max_pixels=MAX_PIXELS)
+            with imaging.Source(path, max_pixels=MAX_PIXELS) as source:
+                list(source.render(SPECS))
+        except imaging.ImageRejected as exc:
+            assert "damaged or cut short" in str(exc) or "not an image we accept" in str(exc), (fraction, exc)
+        else:
+            # Only formats whose decoders stop at the first frame may legitimately ignore a cut later frame.
+            assert name in ("sugarshack.mpo", "iss634.webp", "avif_star.avifs", "apng_mode_16bit.png"), fraction
