@@ -300,7 +300,7 @@ def _render(photo_id: int, *, stages: list[str] | None, missing_only: bool) -> s
         return "failed"
     if specs:
         try:
-            with imaging.Source(original, max_pixels=settings.GLOWWORM_MAX_PIXELS) as source:
+            with imaging.Source(original, max_pixels=settings.GLOWWORM_MAX_PIXELS, rotation=photo.rotation) as source:
                 meta = source.metadata
                 for output in source.render(specs):
                     save_variant(photo, output)
