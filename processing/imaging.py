@@ -215,7 +215,7 @@ def _open(path: str | Path, max_pixels: int) -> Image.Image:
             raise _damaged(exc) from None
     try:
         if image.width < 1 or image.height < 1:
-            raise ImageRejected("The image has no pixels.")
+            raise _damaged("it has no pixels")
         if image.width * image.height > max_pixels:
             raise _too_large(image.width, image.height, max_pixels)
         if image.format in ("HEIF", "AVIF"):
@@ -606,7 +606,7 @@ class Source:
         except MemoryError:
             raise ImageRejected("The image is too large to render.") from None
         except _DECODE_ERRORS as exc:
-            raise ImageRejected(f"The image cannot be rendered ({exc}).") from None
+            raise _damaged(exc) from None
         finally:
             self.close()
 
