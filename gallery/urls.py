@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from gallery import api, health, views
 
@@ -26,4 +26,5 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("api/images/", api.images, name="api-images"),
     path("api/images/<int:pk>/", api.image_detail, name="api-image"),
+    path("", include("gallery.frame_urls")),
 ]

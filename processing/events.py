@@ -12,6 +12,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from gallery.fragments import photo_fragments
+from processing import frame_events
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ def photo_changed(photo_id: int) -> None:
     html = photo_fragments([photo_id])
     if html:
         push(GALLERY_GROUP, html)
+    frame_events.photo_changed(photo_id)
 
 
 def catch_up(pending_ids: list[int], after_id: int) -> str:

@@ -25,7 +25,7 @@ from rq.job import Job, JobStatus
 from rq.timeouts import JobTimeoutException
 
 from gallery import storage
-from gallery.models import Photo, Variant
+from gallery.models import DisplaySize, Photo, Variant
 from processing import events, imaging
 from processing.specs import STAGES, THUMBNAIL, Spec, build_specs
 
@@ -43,7 +43,9 @@ class TransientError(Exception):
 
 
 def current_specs() -> tuple[Spec, ...]:
-    return build_specs(settings.GLOWWORM_DISPLAY_SIZES, settings.GLOWWORM_DISPLAY_FORMAT)
+    # Frames add their screen size when no configured display size covers it (gallery.frame_services).
+    sizes = [*settings.GLOWWORM_DISPLAY_SIZES, *DisplaySize.objects.values_list("width", "height")]
+    return build_specs(sizes, settings.GLOWWORM_DISPLAY_FORMAT)
 
 
 def render_job_id(photo_id: int) -> str:

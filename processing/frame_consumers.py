@@ -1,0 +1,146 @@
+"""Websockets of the frames (/ws/frame/) and of the gallery's frames page (/ws/frames/)."""
+
+import json
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from gallery import frame_auth, frame_services
+from gallery.models import Frame
+from processing import frame_events
+
+
+def _frame_for(secret):
+    return frame_auth.frame_for_secret(secret)
+
+
+def _open_pairing(claim):
+    pairing = frame_auth.pairing_for_claim(claim)
+    if pairing is None or pairing.claimed_at is not None:
+        return None
+    return pairing
+
+
+def _hello(frame_id: int, width, height) -> dict | None:
+    frame = Frame.objects.filter(pk=frame_id, secret_digest__isnull=False).first()
+    if frame is None:
+        return None
+    if width and height:
+        frame_services.report_screen(frame, width=width, height=height)
+    frame_services.record_heartbeat(frame_id)
+    return frame_services.build_state(frame)
+
+
+def _state(frame_id: int) -> dict | None:
+    frame = Frame.objects.filter(pk=frame_id, secret_digest__isnull=False).first()
+    return frame_services.build_state(frame) if frame else None
+
+
+def _beat(frame_id: int, showing, connected: int = 0) -> None:
+    frame_services.record_heartbeat(frame_id, showing=showing, connected=connected)
+    frame_events.status_changed(frame_id)
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class FrameConsumer(AsyncWebsocketConsumer):
+    """A paired frame joins its own group; an unpaired browser showing a code waits in that code's group.
+
+    Frames authenticate with their secret cookie, never a user session. Messages from the frame: hello (screen
+    size; answered with the full state), heartbeat and showing (what is on screen)."""
+
+    frame_id = None
+    pairing_group = None
+
+    async def connect(self):
+        cookies = self.scope.get("cookies") or {}
+        frame = await database_sync_to_async(_frame_for)(cookies.get(frame_auth.FRAME_COOKIE))
+        if frame is not None:
+            self.frame_id = frame.pk
+            await self.channel_layer.group_add(frame_events.frame_group(frame.pk), self.channel_name)
+            await self.accept()
+            await database_sync_to_async(_beat)(frame.pk, None, 1)
+            return
+        pairing = await database_sync_to_async(_open_pairing)(cookies.get(frame_auth.CLAIM_COOKIE))
+        if pairing is not None:
+            self.pairing_group = frame_events.pairing_group(pairing.pk)
+            await self.channel_layer.group_add(self.pairing_group, self.channel_name)
+            await self.accept()
+            if pairing.confirmed_at is not None:  # confirmed while this browser was reconnecting
+                await self.send(text_data=json.dumps({"type": "paired"}))
+            return
+        await self.close(code=4403)
+
+    async def disconnect(self, code):
+        if self.frame_id is not None:
+            await self.channel_layer.group_discard(frame_events.frame_group(self.frame_id), self.channel_name)
+            await database_sync_to_async(_beat)(self.frame_id, None, -1)
+        if self.pairing_group is not None:
+            await self.channel_layer.group_discard(self.pairing_group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.frame_id is None:
+            return
+        try:
+            message = json.loads(text_data or "{}")
+            kind = message.get("type")
+        except (ValueError, AttributeError):
+            return
+        if kind == "hello":
+            screen = message.get("screen") or {}
+            state = await database_sync_to_async(_hello)(
+                self.frame_id, _int_or_none(screen.get("width")), _int_or_none(screen.get("height"))
+            )
+            await self._send_state(state)
+            await database_sync_to_async(_beat)(self.frame_id, _int_or_none(message.get("showing")))
+        elif kind in ("heartbeat", "showing"):
+            await database_sync_to_async(_beat)(self.frame_id, _int_or_none(message.get("photo")))
+
+    async def _send_state(self, state):
+        if state is None:  # revoked meanwhile
+            await self.send(text_data=json.dumps({"type": "revoked"}))
+            await self.close(code=4403)
+            return
+        await self.send(text_data=json.dumps(state))
+
+    async def frame_sync(self, event):
+        await self._send_state(await database_sync_to_async(_state)(self.frame_id))
+
+    async def frame_command(self, event):
+        await self.send(text_data=json.dumps({"type": "command", "command": event["command"]}))
+
+    async def frame_revoked(self, event):
+        await self.send(text_data=json.dumps({"type": "revoked"}))
+        await self.close(code=4403)
+
+    async def frame_paired(self, event):
+        await self.send(text_data=json.dumps({"type": "paired"}))
+
+
+class FramesAdminConsumer(AsyncWebsocketConsumer):
+    """The gallery's frames page: live status fragments, for logged-in users only."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        await self.channel_layer.group_add(frame_events.FRAMES_ADMIN_GROUP, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        await self.channel_layer.group_discard(frame_events.FRAMES_ADMIN_GROUP, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        # Any message (the page sends one on every (re)connect) asks for the current status of every frame.
+        html = await database_sync_to_async(frame_services.frame_status_html)()
+        if html:
+            await self.send(text_data=html)
+
+    async def frames_status(self, event):
+        await self.send(text_data=event["html"])
