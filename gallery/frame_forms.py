@@ -48,6 +48,7 @@ class FrameForm(forms.ModelForm):
         model = Frame
         fields = ["name", "playlist", "time_zone"]
         labels = {"playlist": "Default playlist"}
+        help_texts = {"playlist": "What the frame shows when no time window applies."}
 
 
 class ScheduleForm(forms.ModelForm):

@@ -1,0 +1,93 @@
+"""A headless Chromium "frame" paired through the gallery shows the slideshow; the admin changes its playlist and
+the frame shows the new photos without a reload. Two browser contexts: the admin and the frame."""
+
+import os
+
+import pytest
+
+from gallery.models import Frame, Playlist
+from processing import jobs
+from tests.conftest import DATA
+from tests.test_render import make_photo
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+def rendered(media_root, name: str):
+    photo = make_photo(media_root, DATA / "photos" / name, sha256=name.ljust(64, "f")[:64])
+    assert jobs.render_photo(photo.pk) == "ready"
+    return photo
+
+
+def showing(page) -> set[int]:
+    value = page.evaluate("document.body.dataset.showing || ''")
+    return {int(part) for part in value.split(",") if part}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_frame_paired_through_the_ui_follows_a_playlist_change_live(browser, live, logged_in_page):
+    admin = logged_in_page
+    landscapes = [
+        rendered(live.media_root, "landscape_orientation_1.jpg"),
+        rendered(live.media_root, "landscape_orientation_3.jpg"),
+    ]
+    portraits = [
+        rendered(live.media_root, "portrait_orientation_1.jpg"),
+        rendered(live.media_root, "portrait_orientation_3.jpg"),
+    ]
+    from gallery import frame_services
+
+    first, second = Playlist.objects.create(name="Landscapes"), Playlist.objects.create(name="Portraits")
+    frame_services.add_photos(playlist=first, photo_ids=[p.pk for p in landscapes])
+    frame_services.add_photos(playlist=second, photo_ids=[p.pk for p in portraits])
+
+    context = browser.new_context(base_url=live.url, viewport={"width": 800, "height": 600})
+    frame = context.new_page()
+    try:
+        frame.goto("/frame/")
+        code = frame.locator("#pairing-code").inner_text().strip()
+        assert len(code) == 6
+
+        admin.goto("/frames/")
+        admin.click("text=Pair a frame")
+        admin.fill("input[name=code]", code)
+        admin.fill("input[name=name]", "Hall")
+        admin.select_option("select[name=playlist]", label="Landscapes")
+        admin.click("button:has-text('Pair')")
+        admin.wait_for_url("**/frames/")
+
+        # The frame notices by itself, collects its secret and starts the slideshow.
+        frame.wait_for_selector("#stage .slide--active img", timeout=20000)
+        frame.wait_for_function("document.body.dataset.showing", timeout=20000)
+        assert showing(frame) <= {p.pk for p in landscapes} and showing(frame)
+        image = frame.locator("#stage .slide--active img").first
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+        assert "/frame/v/" in image.get_attribute("src")
+        frame.evaluate("window.stillTheSamePage = true")
+
+        # The frames page shows it online, live.
+        admin.goto("/frames/")
+        hall = Frame.objects.get(name="Hall")
+        admin.wait_for_selector(f"#frame-{hall.pk}[data-online=true]", timeout=20000)
+        admin.wait_for_selector(f"#frame-{hall.pk} [data-screen]:has-text('800×600')", timeout=20000)
+
+        admin.goto(f"/frames/{hall.pk}/")
+        admin.select_option("select[name='frame-playlist']", label="Portraits")
+        admin.click("button:has-text('Save')")
+        admin.wait_for_url(f"**/frames/{hall.pk}/")
+
+        # Two portraits side by side on a landscape screen, without a reload.
+        portrait_ids = {p.pk for p in portraits}
+        frame.wait_for_function(
+            "ids => (document.body.dataset.showing || '').split(',').map(Number).some(id => ids.includes(id))",
+            arg=list(portrait_ids),
+            timeout=20000,
+        )
+        assert showing(frame) == portrait_ids
+        assert frame.locator("#stage .slide--active").get_attribute("class").count("slide--side-by-side") == 1
+        assert frame.evaluate("window.stillTheSamePage === true")
+    except Exception:
+        print(live.output())
+        raise
+    finally:
+        context.close()
