@@ -11,9 +11,15 @@ from rq.job import Job
 from gallery import storage
 from gallery.models import Album, Photo
 from processing import jobs
+from tests import private_redis
 from tests.conftest import DATA
 
 pytestmark = pytest.mark.django_db
+
+# Fixtures: a Redis server of this module's own (see tests/private_redis.py).
+private_redis_url = private_redis.private_redis_url
+redis_conn = private_redis.redis_conn
+run_worker = private_redis.run_worker
 
 
 def ready_photo(client, name: str = "formats/hopper.jpg") -> Photo:

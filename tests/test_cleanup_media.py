@@ -13,9 +13,15 @@ from rq.job import Job
 from gallery.management.commands.cleanup_media import Command
 from gallery.models import Photo, Variant
 from processing import jobs
+from tests import private_redis
 from tests.conftest import DATA
 
 pytestmark = pytest.mark.django_db
+
+# Fixtures: a Redis server of this module's own (see tests/private_redis.py).
+private_redis_url = private_redis.private_redis_url
+redis_conn = private_redis.redis_conn
+run_worker = private_redis.run_worker
 
 AN_HOUR_AGO = time.time() - 2 * 3600
 

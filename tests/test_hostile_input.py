@@ -21,9 +21,15 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from PIL import Image
 
 from gallery.models import Photo
+from tests import private_redis
 from tests.conftest import DATA
 
 pytestmark = pytest.mark.django_db
+
+# Fixtures: a Redis server of this module's own (see tests/private_redis.py).
+private_redis_url = private_redis.private_redis_url
+redis_conn = private_redis.redis_conn
+run_worker = private_redis.run_worker
 
 HOPPER = (DATA / "formats" / "hopper.jpg").read_bytes()
 

@@ -18,9 +18,15 @@ from rq.job import Job
 from gallery import storage
 from gallery.models import Album, Photo
 from processing import jobs
+from tests import private_redis
 from tests.conftest import DATA, ROOT, process_env
 
 pytestmark = pytest.mark.django_db
+
+# Fixtures: a Redis server of this module's own (see tests/private_redis.py).
+private_redis_url = private_redis.private_redis_url
+redis_conn = private_redis.redis_conn
+run_worker = private_redis.run_worker
 
 
 def ready_photo(client, name: str = "formats/hopper.jpg") -> Photo:
@@ -45,7 +51,7 @@ def reprocess(*args) -> str:
     return out.getvalue()
 
 
-def test_without_a_selector_it_says_what_to_give(client_logged_in):
+def test_without_a_selector_it_says_what_to_give(client_logged_in, redis_conn):
     with pytest.raises(CommandError, match="Say which photos"):
         reprocess("--sync")
 
@@ -61,7 +67,9 @@ def test_dry_run_lists_what_would_happen_and_changes_nothing(client_logged_in, r
     assert redis_conn.llen("rq:queue:default") == 0
 
 
-def test_sync_only_thumbnails_replaces_them_new_file_first_and_leaves_variants(client_logged_in, media_root):
+def test_sync_only_thumbnails_replaces_them_new_file_first_and_leaves_variants(
+    client_logged_in, redis_conn, media_root
+):
     photo = ready_photo(client_logged_in)
     before = files(photo)
     output = reprocess(str(photo.pk), "--only", "thumbnails", "--sync")
@@ -87,7 +95,7 @@ def test_sync_only_thumbnails_replaces_them_new_file_first_and_leaves_variants(c
     assert photo.status == Photo.Status.READY
 
 
-def test_missing_renders_only_a_newly_configured_display_size(client_logged_in, settings, media_root):
+def test_missing_renders_only_a_newly_configured_display_size(client_logged_in, redis_conn, settings, media_root):
     photo = ready_photo(client_logged_in)
     before = files(photo)
     settings.GLOWWORM_DISPLAY_SIZES = [*settings.GLOWWORM_DISPLAY_SIZES, (640, 480)]
@@ -100,7 +108,7 @@ def test_missing_renders_only_a_newly_configured_display_size(client_logged_in, 
     assert "No photos match" in reprocess("--missing", "--sync")
 
 
-def test_missing_finds_a_variant_whose_file_is_gone(client_logged_in, media_root):
+def test_missing_finds_a_variant_whose_file_is_gone(client_logged_in, redis_conn, media_root):
     photo = ready_photo(client_logged_in)
     before = files(photo)
     (media_root / before["thumb2x"]).unlink()
@@ -112,7 +120,7 @@ def test_missing_finds_a_variant_whose_file_is_gone(client_logged_in, media_root
     assert {name for name in after if after[name] != before[name]} == {"thumb2x"}
 
 
-def test_a_failed_photo_gives_a_summary_and_an_error_exit(client_logged_in):
+def test_a_failed_photo_gives_a_summary_and_an_error_exit(client_logged_in, redis_conn):
     good = ready_photo(client_logged_in)
     bad = ready_photo(client_logged_in, "formats/hopper_gray.jpg")
     storage.media_path(bad.original).write_bytes(b"GIF89a but nothing else")
@@ -129,7 +137,7 @@ def test_a_failed_photo_gives_a_summary_and_an_error_exit(client_logged_in):
     assert f"photo {good.pk} " not in reprocess("--failed", "--dry-run")
 
 
-def test_album_and_since_narrow_the_selection(client_logged_in):
+def test_album_and_since_narrow_the_selection(client_logged_in, redis_conn):
     old = ready_photo(client_logged_in)
     new = ready_photo(client_logged_in, "formats/hopper_gray.jpg")
     Photo.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
@@ -160,11 +168,11 @@ def test_stuck_selects_pending_photos_without_a_live_job(client_logged_in, redis
 
 
 @pytest.fixture
-def worker(transactional_db, media_root, redis_url, redis_conn, tmp_path):
+def worker(transactional_db, media_root, private_redis_url, redis_conn, tmp_path):
     log = open(tmp_path / "worker.log", "w+")
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "rqworker", "default"],
-        env=process_env(media_root, redis_url), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env=process_env(media_root, private_redis_url), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 30
     while Worker.count(connection=redis_conn) == 0 and time.monotonic() < deadline:
