@@ -2,6 +2,7 @@
 the frame shows the new photos without a reload. Two browser contexts: the admin and the frame."""
 
 import os
+import re
 
 import pytest
 
@@ -86,6 +87,60 @@ def test_frame_paired_through_the_ui_follows_a_playlist_change_live(browser, liv
         assert showing(frame) == portrait_ids
         assert frame.locator("#stage .slide--active").get_attribute("class").count("slide--side-by-side") == 1
         assert frame.evaluate("window.stillTheSamePage === true")
+    except Exception:
+        print(live.output())
+        raise
+    finally:
+        context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_frame_keeps_cycling_cached_photos_offline_and_catches_up_on_return(browser, live, user):
+    from gallery import frame_auth, frame_services
+    from gallery.models import hash_token
+
+    photos = [
+        rendered(live.media_root, "landscape_orientation_1.jpg"),
+        rendered(live.media_root, "landscape_orientation_3.jpg"),
+    ]
+    playlist = Playlist.objects.create(name="Hall", interval=3, transition="none")
+    frame_services.add_photos(playlist=playlist, photo_ids=[p.pk for p in photos])
+    secret = "browser-test-" + "x" * 40
+    Frame.objects.create(name="Hall", playlist=playlist, secret_digest=hash_token(secret))
+
+    context = browser.new_context(base_url=live.url, viewport={"width": 800, "height": 600})
+    context.add_cookies([{"name": frame_auth.FRAME_COOKIE, "value": secret, "url": live.url}])
+    frame = context.new_page()
+    # The frame's websocket goes through Playwright, so the test can cut it (a server or network that goes away)
+    # and refuse reconnects until the "network" returns.
+    sockets = {"allowed": True, "open": []}
+
+    def route(ws):
+        if not sockets["allowed"]:
+            ws.close(code=1001, reason="away")
+            return
+        ws.connect_to_server()
+        sockets["open"].append(ws)
+
+    frame.route_web_socket(re.compile(r".*/ws/frame/$"), route)
+    try:
+        frame.goto("/frame/")
+        ids = [p.pk for p in photos]
+        # One full cycle online: both photos decoded and cached.
+        for photo_id in (ids[0], ids[1], ids[0]):
+            frame.wait_for_function("id => document.body.dataset.showing === String(id)", arg=photo_id, timeout=20000)
+        sockets["allowed"] = False
+        context.set_offline(True)
+        for ws in sockets["open"]:
+            ws.close(code=1001, reason="away")
+        for photo_id in (ids[1], ids[0], ids[1]):
+            frame.wait_for_function("id => document.body.dataset.showing === String(id)", arg=photo_id, timeout=20000)
+        # Changed while the frame was away: no push can reach it, so it must catch up when it reconnects.
+        extra = rendered(live.media_root, "landscape_orientation_5.jpg")
+        frame_services.add_photos(playlist=playlist, photo_ids=[extra.pk])
+        sockets["allowed"] = True
+        context.set_offline(False)
+        frame.wait_for_function("id => document.body.dataset.showing === String(id)", arg=extra.pk, timeout=90000)
     except Exception:
         print(live.output())
         raise
