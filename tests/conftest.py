@@ -253,3 +253,9 @@ def logged_in_page(page, user):
     page.click("button[type=submit]")
     page.wait_for_url("**/")
     return page
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: Playwright's sync API keeps an event loop in the main thread for the rest of the
+    session, and async_to_sync (the websocket tests) refuses to run in a thread that has one."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
