@@ -44,12 +44,21 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+class TooManyWaiting(Exception):
+    """More unpaired browsers wait than any household has frames: someone is filling the table."""
+
+
+MAX_OPEN_CODES = 200
+
+
 def start_pairing() -> tuple[PairingCode, str]:
     """A fresh code for an unpaired browser; returns it with the plain claim token for the cookie."""
     claim = secrets.token_urlsafe(32)
     now = timezone.now()
     # Expired codes are of no use to anyone; drop them so the unique index leaves room.
     PairingCode.objects.filter(expires_at__lt=now - PAIRING_TTL).delete()
+    if PairingCode.objects.filter(expires_at__gt=now, confirmed_at__isnull=True).count() >= MAX_OPEN_CODES:
+        raise TooManyWaiting()
     for _ in range(10):
         code = new_code()
         if not PairingCode.objects.filter(code=code).exists():

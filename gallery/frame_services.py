@@ -295,6 +295,9 @@ def record_heartbeat(frame_id: int, *, showing: int | None = None, connected: in
         fields["showing_id"] = showing if Photo.objects.filter(pk=showing).exists() else None
     if connected:
         fields["connections"] = Greatest(F("connections") + connected, 0)
+    else:
+        # A heartbeat proves a socket is open, even after the minute job wrote a silent frame off.
+        fields["connections"] = Greatest(F("connections"), 1)
     Frame.objects.filter(pk=frame_id).update(**fields)
 
 
@@ -342,6 +345,8 @@ def apply_schedules(now: datetime | None = None) -> int:
             frame_events.frame_changed(frame.pk)
             changed += 1
         if frame.connections and not is_online(frame, now):
+            # Silent for too long (a dead socket, a server that restarted): offline until it beats again.
+            Frame.objects.filter(pk=frame.pk).update(connections=0)
             frame_events.status_changed(frame.pk)
     return changed
 

@@ -42,7 +42,12 @@ def frame_page(request):
     now = timezone.now()
     claim = None
     if pairing is None or pairing.confirmed_at is not None or pairing.expires_at <= now:
-        pairing, claim = frame_auth.start_pairing()
+        try:
+            pairing, claim = frame_auth.start_pairing()
+        except frame_auth.TooManyWaiting:
+            response = HttpResponse("Too many frames are waiting to be paired; try again in a few minutes.", status=429)
+            response["Retry-After"] = "600"
+            return response
     context = {
         "pairing": pairing,
         "expires_in": max(1, int((pairing.expires_at - now).total_seconds())),

@@ -229,3 +229,22 @@ def test_empty_playlist_is_a_calm_state_not_an_error(admin):
 def test_frame_pages_have_no_inline_script_or_style(client, admin):
     for html in (client.get("/frame/").content.decode(), paired_frame_client(admin)[0].get("/frame/").content.decode()):
         assert "<script>" not in html and "style=" not in html and "<style" not in html
+
+
+@pytest.mark.django_db
+def test_the_secret_cookie_is_renewed_once_a_day_while_in_use(admin):
+    frame_client, _ = paired_frame_client(admin)
+    response = frame_client.get("/frame/state/")
+    renewed = response.cookies[frame_auth.FRAME_COOKIE]
+    assert renewed.value == frame_client.cookies[frame_auth.FRAME_COOKIE].value
+    assert int(renewed["max-age"]) == int(frame_auth.SECRET_MAX_AGE.total_seconds())
+    assert frame_auth.FRAME_COOKIE not in frame_client.get("/frame/state/").cookies  # once a day is enough
+
+
+@pytest.mark.django_db
+def test_a_flood_of_unpaired_browsers_is_capped(monkeypatch):
+    monkeypatch.setattr(frame_auth, "MAX_OPEN_CODES", 3)
+    for _ in range(3):
+        assert Client().get("/frame/").status_code == 200
+    response = Client().get("/frame/")
+    assert response.status_code == 429 and PairingCode.objects.count() == 3

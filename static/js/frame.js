@@ -8,6 +8,7 @@
   var HEARTBEAT_MS = 30000;
   var LOAD_TIMEOUT_MS = 20000;
   var CACHE_SIZE = 16;
+  var RENEW_MS = 24 * 3600 * 1000;
 
   function socketUrl(path) {
     return (location.protocol === "https:" ? "wss://" : "ws://") + location.host + path;
@@ -305,6 +306,9 @@
     }
   });
   setInterval(function () { socket.send({ type: "heartbeat", photo: currentPhoto }); }, HEARTBEAT_MS);
+  // Once a day over HTTP as well: the answer renews the frame's cookie, which a websocket cannot do, so a frame
+  // that runs for a year without a reload keeps its secret. (Control never waits for this: pushes do that.)
+  setInterval(fetchState, RENEW_MS);
   var resizeTimer = null;
   window.addEventListener("resize", function () {
     clearTimeout(resizeTimer);
