@@ -6,6 +6,7 @@ urlpatterns = [
     # The frame's own endpoints: a frame secret, no user login.
     path("frame/", frames.frame_page, name="frame"),
     path("frame/state/", frames.frame_state, name="frame-state"),
+    path("frame/qr.svg", frames.frame_qr, name="frame-qr"),
     path("frame/v/<int:pk>/<str:name>", frames.frame_variant, name="frame-variant"),
     # The gallery's pages.
     path("frames/", frames.frame_list, name="frames"),

@@ -1,8 +1,10 @@
 """Frame views: the kiosk page and its endpoints (frame secret, no user), and the gallery's frames pages."""
 
+import io
 import mimetypes
 from datetime import datetime
 
+import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
@@ -59,6 +61,19 @@ def frame_page(request):
     if request.COOKIES.get(frame_auth.FRAME_COOKIE):
         response.delete_cookie(frame_auth.FRAME_COOKIE, samesite="Strict")  # revoked: forget it
     return response
+
+
+@login_not_required
+@never_cache
+def frame_qr(request):
+    """The approve link of the code this browser shows, as a QR code for a phone (SVG, rendered here)."""
+    pairing = frame_auth.pairing_for_claim(request.COOKIES.get(frame_auth.CLAIM_COOKIE))
+    if pairing is None or pairing.confirmed_at is not None or pairing.expires_at <= timezone.now():
+        raise Http404()
+    link = request.build_absolute_uri(reverse("frame-pair") + f"?code={pairing.code}")
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="svg", scale=8, border=2, dark="#000", light="#fff", xmldecl=False)
+    return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
 
 
 @frame_auth.frame_required

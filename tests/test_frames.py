@@ -248,3 +248,21 @@ def test_a_flood_of_unpaired_browsers_is_capped(monkeypatch):
         assert Client().get("/frame/").status_code == 200
     response = Client().get("/frame/")
     assert response.status_code == 429 and PairingCode.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_qr_code_of_the_approve_link_is_only_for_the_browser_showing_the_code(client):
+    code = start(client)
+    response = client.get("/frame/qr.svg")
+    assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
+    assert response.content.startswith(b"<svg") and b"<path" in response.content
+    assert Client().get("/frame/qr.svg").status_code == 404
+    import io
+
+    import segno
+
+    expected = io.BytesIO()  # the QR code of the approve link with this browser's code filled in
+    segno.make(f"http://testserver/frames/pair/?code={code}", error="m").save(
+        expected, kind="svg", scale=8, border=2, dark="#000", light="#fff", xmldecl=False
+    )
+    assert response.content == expected.getvalue()
