@@ -265,16 +265,23 @@ def queue_rerender(photo_id: int, *, stages: Iterable[str] | None = None, missin
     from processing.sweeper import job_is_live
 
     queue = django_rq.get_queue(QUEUE)
-    try:
-        job = Job.fetch(render_job_id(photo_id), connection=queue.connection)
-    except NoSuchJobError:
-        job = None
-    if job is not None and job_is_live(job, queue):
-        return "busy"
-    row = Photo.objects.filter(pk=photo_id).values_list("status", "render_started_at").first()
-    if row is None:
-        return "gone"
-    status, started = row
+    deadline = time.monotonic() + 5
+    while True:
+        row = Photo.objects.filter(pk=photo_id).values_list("status", "render_started_at").first()
+        if row is None:
+            return "gone"
+        status, started = row
+        try:
+            job = Job.fetch(render_job_id(photo_id), connection=queue.connection)
+        except NoSuchJobError:
+            job = None
+        if job is None or not job_is_live(job, queue):
+            break
+        # A render that has marked the photo ready or failed is only finishing its bookkeeping in RQ: wait for it
+        # rather than skip the photo. One still queued or rendering does the work anyway.
+        if status in (Photo.Status.QUEUED, Photo.Status.PROCESSING) or time.monotonic() > deadline:
+            return "busy"
+        time.sleep(0.05)
     # Conditional on what we read: a render that claimed the photo meanwhile is left alone.
     if not Photo.objects.filter(pk=photo_id, status=status, render_started_at=started).update(
         status=Photo.Status.QUEUED, error="", updated_at=timezone.now()

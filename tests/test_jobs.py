@@ -216,3 +216,39 @@ def test_sweeper_does_not_touch_a_processing_photo_claimed_again_meanwhile(clien
     photo.refresh_from_db()
     assert photo.status == Photo.Status.PROCESSING
     assert report.rescued == []
+
+
+def test_rerender_waits_for_a_render_that_is_only_finishing_its_bookkeeping(client_logged_in, redis_conn):
+    """The photo already says ready while RQ still lists its job as started: a reprocess must not skip it."""
+    import threading
+
+    photo = upload(client_logged_in)
+    queue = django_rq.get_queue("default", commit_mode="auto")
+    worker = Worker([queue], connection=redis_conn, name="finishing-worker")
+    worker.register_birth()
+    job = queue.enqueue(jobs.render_photo, args=(photo.pk,), job_id=jobs.render_job_id(photo.pk))
+    redis_conn.delete(queue.key)
+    with redis_conn.pipeline() as pipeline:
+        job.prepare_for_execution(worker.name, pipeline=pipeline)
+        pipeline.execute()
+    redis_conn.zadd(queue.started_job_registry.key, {f"{job.id}:exec": timezone.now().timestamp() + 600})
+    Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.READY)
+
+    def finish():
+        redis_conn.zrem(queue.started_job_registry.key, f"{job.id}:exec")
+        job.set_status("finished")
+
+    threading.Timer(0.3, finish).start()
+    assert jobs.queue_rerender(photo.pk, stages=["thumbnail"]) == "queued"
+    assert Photo.objects.get(pk=photo.pk).status == Photo.Status.QUEUED
+    assert Job.fetch(job.id, connection=redis_conn).kwargs == {"stages": ["thumbnail"]}
+
+    # The worker takes the new job and is really rendering: nothing to add.
+    redis_conn.delete(queue.key)
+    job = Job.fetch(job.id, connection=redis_conn)
+    with redis_conn.pipeline() as pipeline:
+        job.prepare_for_execution(worker.name, pipeline=pipeline)
+        pipeline.execute()
+    redis_conn.zadd(queue.started_job_registry.key, {f"{job.id}:exec": timezone.now().timestamp() + 600})
+    Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING)
+    assert jobs.queue_rerender(photo.pk) == "busy"
