@@ -1,5 +1,6 @@
 """Websockets of the frames (/ws/frame/) and of the gallery's frames page (/ws/frames/)."""
 
+import asyncio
 import json
 
 from channels.db import database_sync_to_async
@@ -8,6 +9,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from gallery import frame_auth, frame_services
 from gallery.models import Frame
 from processing import frame_events
+
+# Seconds to wait after a hint before reading the state, so a burst of hints costs one read.
+SYNC_SETTLE = 0.15
 
 
 def _frame_for(secret):
@@ -56,6 +60,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
     frame_id = None
     pairing_group = None
+    sync_task = None
+    sync_again = False
 
     async def connect(self):
         cookies = self.scope.get("cookies") or {}
@@ -77,6 +83,8 @@ class FrameConsumer(AsyncWebsocketConsumer):
         await self.close(code=4403)
 
     async def disconnect(self, code):
+        if self.sync_task is not None:
+            self.sync_task.cancel()
         if self.frame_id is not None:
             await self.channel_layer.group_discard(frame_events.frame_group(self.frame_id), self.channel_name)
             await database_sync_to_async(_beat)(self.frame_id, None, -1)
@@ -109,7 +117,20 @@ class FrameConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(state))
 
     async def frame_sync(self, event):
-        await self._send_state(await database_sync_to_async(_state)(self.frame_id))
+        # Handlers run one at a time, so the read happens in a task: hints that arrive meanwhile (a render or a
+        # bulk change sends them in bursts) only ask for one more read.
+        if self.sync_task is not None and not self.sync_task.done():
+            self.sync_again = True
+            return
+        self.sync_task = asyncio.ensure_future(self._sync_soon())
+
+    async def _sync_soon(self):
+        while True:
+            await asyncio.sleep(SYNC_SETTLE)
+            self.sync_again = False
+            await self._send_state(await database_sync_to_async(_state)(self.frame_id))
+            if not self.sync_again:
+                return
 
     async def frame_command(self, event):
         await self.send(text_data=json.dumps({"type": "command", "command": event["command"]}))

@@ -85,7 +85,8 @@ def test_frame_paired_through_the_ui_follows_a_playlist_change_live(browser, liv
             timeout=20000,
         )
         assert showing(frame) == portrait_ids
-        assert frame.locator("#stage .slide--active").get_attribute("class").count("slide--side-by-side") == 1
+        frame.wait_for_selector("#stage .slide--active.slide--side-by-side", timeout=10000)
+        assert frame.locator("#stage .slide--active.slide--side-by-side img").count() == 2
         assert frame.evaluate("window.stillTheSamePage === true")
     except Exception:
         print(live.output())

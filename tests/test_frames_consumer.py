@@ -311,3 +311,25 @@ def test_frame_events_use_their_own_group_names():
     assert frame_events.frame_group(3) == "frame-3" != frame_events.frame_group(4)
     with pytest.raises(ValueError):
         frame_events.command(3, "reboot")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_hints_costs_few_state_reads(redis_conn):
+    from channels.layers import get_channel_layer
+
+    from processing import frame_events
+
+    frame, secret = make_frame("Hall frame", Playlist.objects.create(name="Hall"))
+
+    async def scenario():
+        socket, _ = await connect_frame(secret)
+        layer = get_channel_layer()
+        for _ in range(20):
+            await layer.group_send(frame_events.frame_group(frame.pk), {"type": frame_events.SYNC_TYPE})
+        states = 0
+        while not await socket.receive_nothing(timeout=2):
+            states += '"type": "state"' in await socket.receive_from()
+        assert 1 <= states < 20
+        await socket.disconnect()
+
+    async_to_sync(scenario)()
