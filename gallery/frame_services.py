@@ -35,6 +35,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_SCREEN = (1920, 1080)
 # Renders queued for one frame at a time; the rest follow on its next state (every reconnect or change).
 MISSING_RENDERS_PER_STATE = 100
+# A display size a frame may add is at most this wide or tall (8K): beyond it, the largest variant shows.
+MAX_SCREEN_SIDE = 8192
 # A frame is online while a socket is open and a heartbeat came within this many seconds (frames beat every 30).
 ONLINE_WITHIN = 90
 
@@ -119,7 +121,7 @@ def ensure_display_size(width: int, height: int) -> tuple[int, int]:
 
 def report_screen(frame: Frame, *, width: int, height: int) -> None:
     """A frame told us its screen in physical pixels (CSS pixels x devicePixelRatio)."""
-    width, height = max(1, min(int(width), 16384)), max(1, min(int(height), 16384))
+    width, height = max(1, min(int(width), MAX_SCREEN_SIDE)), max(1, min(int(height), MAX_SCREEN_SIDE))
     if (frame.screen_width, frame.screen_height) != (width, height):
         frame.screen_width, frame.screen_height = width, height
         Frame.objects.filter(pk=frame.pk).update(screen_width=width, screen_height=height)

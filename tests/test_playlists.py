@@ -169,3 +169,21 @@ def test_frames_page_lists_frames_with_status(client_logged_in, playlist):
     text = response.content.decode()
     assert "Hall frame" in text and "1920×1080" in text and 'data-online="false"' in text
     assert 'ws-connect="/ws/frames/"' in text
+
+
+@pytest.mark.django_db
+def test_frames_page_query_count_does_not_grow_with_frames(client_logged_in, playlist, django_assert_max_num_queries):
+    for number in range(10):
+        Frame.objects.create(name=f"Frame {number}", playlist=playlist, showing=make_photo_row())
+    with django_assert_max_num_queries(8):
+        response = client_logged_in.get("/frames/")
+    assert response.content.count(b'<li class="frame-card') == 10
+
+
+@pytest.mark.django_db
+def test_a_frame_cannot_add_an_absurd_display_size(playlist):
+    from gallery.models import DisplaySize
+
+    frame = Frame.objects.create(name="Wall", playlist=playlist)
+    frame_services.report_screen(frame, width=100000, height=90000)
+    assert list(DisplaySize.objects.values_list("width", "height")) == [(8192, 8192)]
