@@ -72,6 +72,16 @@ def test_frame_paired_through_the_ui_follows_a_playlist_change_live(browser, liv
         admin.wait_for_selector(f"#frame-{hall.pk}[data-online=true]", timeout=20000)
         admin.wait_for_selector(f"#frame-{hall.pk} [data-screen]:has-text('800×600')", timeout=20000)
 
+        # "Next" on the frames page moves the frame on at once (the interval is 30 s).
+        before = showing(frame)
+        admin.click(f"#frame-{hall.pk} button:has-text('Next')")
+        frame.wait_for_function(
+            "old => document.body.dataset.showing && document.body.dataset.showing !== old",
+            arg=",".join(str(pk) for pk in before),
+            timeout=10000,
+        )
+        assert showing(frame) != before and showing(frame) <= {p.pk for p in landscapes}
+
         admin.goto(f"/frames/{hall.pk}/")
         admin.select_option("select[name='frame-playlist']", label="Portraits")
         admin.click("button:has-text('Save')")
