@@ -206,6 +206,9 @@ def live_stack(django_db_setup, django_db_blocker, redis_url, tmp_path_factory):
 
 @pytest.fixture
 def live(live_stack, transactional_db, settings):
+    # Each test starts with an empty database (flushed) and so with an empty media tree.
+    for child in live_stack.media_root.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
     settings.MEDIA_ROOT = live_stack.media_root
     return live_stack
 
@@ -256,6 +259,16 @@ def logged_in_page(page, user):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests last: Playwright's sync API keeps an event loop in the main thread for the rest of the
-    session, and async_to_sync (the websocket tests) refuses to run in a thread that has one."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    """Tests that use the live stack or a browser run last, in that order. The live worker keeps consuming the
+    shared queue for the rest of the session, and Playwright's sync API leaves an event loop in the main thread,
+    where async_to_sync (the websocket tests) refuses to run."""
+
+    def order(item) -> int:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if fixtures & {"browser", "page", "logged_in_page"} or item.get_closest_marker("browser"):
+            return 2
+        if fixtures & {"live", "live_stack"}:
+            return 1
+        return 0
+
+    items.sort(key=order)

@@ -1,7 +1,6 @@
 """A headless Chromium "frame" paired through the gallery shows the slideshow; the admin changes its playlist and
 the frame shows the new photos without a reload. Two browser contexts: the admin and the frame."""
 
-import os
 import re
 
 import pytest
@@ -10,8 +9,6 @@ from gallery.models import Frame, Playlist
 from processing import jobs
 from tests.conftest import DATA
 from tests.test_render import make_photo
-
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 def rendered(media_root, name: str):
