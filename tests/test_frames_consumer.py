@@ -21,6 +21,17 @@ from tests.test_live_updates import ORIGIN, receive_until, session_headers
 from tests.test_render import make_photo
 
 
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """One channel layer per test: each test runs its own event loop, and a layer's receive lock belongs to one loop
+    (a lock left held by a finished test's loop made the next test hang at shutdown)."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 def make_frame(name: str, playlist=None, **fields) -> tuple[Frame, str]:
     secret = secrets.token_urlsafe(32)
     frame = Frame.objects.create(name=name, playlist=playlist, secret_digest=hash_token(secret), **fields)
