@@ -10,6 +10,9 @@ from processing import jobs
 from tests.conftest import DATA
 from tests.test_render import make_photo
 
+# Browser tests run last (tests/conftest.py): Playwright leaves an event loop in the main thread.
+pytestmark = [pytest.mark.browser, pytest.mark.live]
+
 
 def rendered(media_root, name: str):
     photo = make_photo(media_root, DATA / "photos" / name, sha256=name.ljust(64, "f")[:64])

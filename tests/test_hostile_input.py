@@ -328,8 +328,19 @@ def connect_websocket(origin: bytes, cookie: str) -> bool:
         return executor.submit(asyncio.run, attempt()).result()
 
 
+@pytest.fixture
+def in_memory_channel_layer(settings):
+    """A layer of this test's own: the Redis layer object is shared with other tests' event loops."""
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 @pytest.mark.django_db(transaction=True)
-def test_websocket_from_another_origin_is_refused(client_logged_in, redis_conn):
+def test_websocket_from_another_origin_is_refused(client_logged_in, in_memory_channel_layer):
     cookie = f"sessionid={client_logged_in.cookies['sessionid'].value}"
     assert connect_websocket(b"http://localhost", cookie) is True  # the same page's own socket works
     assert connect_websocket(b"https://evil.example", cookie) is False
