@@ -272,3 +272,14 @@ def pytest_collection_modifyitems(config, items):
         return 0
 
     items.sort(key=order)
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """A new channel layer object per test: each async_to_sync call runs its own event loop, and a layer that
+    a finished test's consumer was still receiving on would refuse the next loop ("Two event loops...")."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()

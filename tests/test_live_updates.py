@@ -45,6 +45,7 @@ def test_anonymous_websocket_is_refused():
         communicator = WebsocketCommunicator(application, "/ws/gallery/", headers=[(b"origin", ORIGIN)])
         connected, _ = await communicator.connect()
         assert not connected
+        await communicator.disconnect()  # let the refused consumer finish: no task left for loop shutdown
 
     async_to_sync(scenario)()
 
@@ -56,6 +57,7 @@ def test_websocket_from_another_origin_is_refused(client_logged_in):
         communicator = WebsocketCommunicator(application, "/ws/gallery/", headers=headers)
         connected, _ = await communicator.connect()
         assert not connected
+        await communicator.disconnect()  # let the refused consumer finish: no task left for loop shutdown
 
     async_to_sync(scenario)()
 
