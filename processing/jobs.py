@@ -220,7 +220,14 @@ def render_photo(photo_id: int, stages: list[str] | None = None, missing_only: b
     try:
         if not _claim(photo_id):
             return "not queued; nothing to do"
-        return _render(photo_id, stages=stages, missing_only=missing_only)
+        result = _render(photo_id, stages=stages, missing_only=missing_only)
+        # Queued again while this job ran (a rotate, a retry): enqueue_render saw this job live and queued nothing,
+        # so render again here rather than leave the photo waiting for the sweeper.
+        for _ in range(3):
+            if result != "ready" or not _claim(photo_id):
+                break
+            result = _render(photo_id, stages=None, missing_only=False)
+        return result
     except JobTimeoutException:
         _fail(photo_id, f"Rendering took longer than {settings.GLOWWORM_RENDER_TIMEOUT} seconds.")
         return "failed"

@@ -102,3 +102,25 @@ def test_uploads_are_rendered_by_a_real_worker(client_logged_in, run_worker, red
         assert (thumb["width"] > thumb["height"]) == (upright[0] > upright[1])
         image = client_logged_in.get(thumb["url"])
         assert image.status_code == 200 and image["Content-Type"] == "image/webp"
+
+
+@pytest.mark.django_db
+def test_photo_requeued_during_its_render_is_rendered_again_by_the_same_job(media_root, monkeypatch):
+    """A rotate during a render: the running job must pick it up, or the photo would wait for the sweeper."""
+    photo = make_photo(media_root, DATA / "photos" / "landscape_orientation_1.jpg")
+    real_save_variant = jobs.save_variant
+    rotated = []
+
+    def save_variant_and_rotate_once(photo_, output):
+        if not rotated:
+            rotated.append(True)
+            Photo.objects.filter(pk=photo_.pk).update(status=Photo.Status.QUEUED, rotation=90)
+        return real_save_variant(photo_, output)
+
+    monkeypatch.setattr(jobs, "save_variant", save_variant_and_rotate_once)
+    assert jobs.render_photo(photo.pk) == "ready"
+    photo.refresh_from_db()
+    assert photo.status == Photo.Status.READY
+    assert (photo.width, photo.height) == (1200, 1800)  # the turn was rendered, not left waiting
+    preview = photo.variants.get(name="preview")
+    assert preview.height > preview.width
