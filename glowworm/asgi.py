@@ -13,8 +13,11 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
 from gallery.uploads import RejectOversizedApiUpload  # noqa: E402
+from glowworm.daphne_tuning import skip_twisted_form_parsing  # noqa: E402
 from processing.auth import BearerTokenMiddleware  # noqa: E402
 from processing.routing import websocket_urlpatterns  # noqa: E402
+
+skip_twisted_form_parsing()
 
 application = ProtocolTypeRouter(
     {
