@@ -171,3 +171,16 @@ def test_rq_dashboard_refuses_logged_in_non_staff_and_anonymous(client, django_u
         assert response.status_code in (302, 401, 403), (url, response.status_code)
         if response.status_code == 302:
             assert response["Location"].startswith("/admin/login/"), url
+
+
+@pytest.mark.django_db
+def test_frame_admin_lists_frames_without_their_secret(admin_client):
+    from gallery.models import Frame, Playlist
+
+    playlist = Playlist.objects.create(name="Hall")
+    frame = Frame.objects.create(name="Kitchen", playlist=playlist, secret_digest="f" * 64)
+    assert "Kitchen" in admin_client.get("/admin/gallery/frame/").content.decode()
+    page = admin_client.get(f"/admin/gallery/frame/{frame.pk}/change/").content.decode()
+    assert "Kitchen" in page and "f" * 64 not in page
+    assert admin_client.get("/admin/gallery/playlist/").status_code == 200
+    assert admin_client.get("/admin/gallery/displaysize/").status_code == 200
