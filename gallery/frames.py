@@ -7,6 +7,7 @@ from datetime import datetime
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -69,7 +70,7 @@ def frame_qr(request):
     """The approve link of the code this browser shows, as a QR code for a phone (SVG, rendered here)."""
     pairing = frame_auth.pairing_for_claim(request.COOKIES.get(frame_auth.CLAIM_COOKIE))
     if pairing is None or pairing.confirmed_at is not None or pairing.expires_at <= timezone.now():
-        raise Http404()
+        raise PermissionDenied("This browser shows no pairing code.")
     link = request.build_absolute_uri(reverse("frame-pair") + f"?code={pairing.code}")
     buffer = io.BytesIO()
     segno.make(link, error="m").save(buffer, kind="svg", scale=8, border=2, dark="#000", light="#fff", xmldecl=False)

@@ -256,7 +256,7 @@ def test_qr_code_of_the_approve_link_is_only_for_the_browser_showing_the_code(cl
     response = client.get("/frame/qr.svg")
     assert response.status_code == 200 and response["Content-Type"] == "image/svg+xml"
     assert response.content.startswith(b"<svg") and b"<path" in response.content
-    assert Client().get("/frame/qr.svg").status_code == 404
+    assert Client().get("/frame/qr.svg").status_code == 403
     import io
 
     import segno

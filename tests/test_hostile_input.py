@@ -352,8 +352,8 @@ def test_websocket_from_another_origin_is_refused(client_logged_in, in_memory_ch
 # pairing code to a device that has no secret yet (its other endpoints need the frame's secret).
 OPEN_URL_NAMES = {"login", "setup", "healthz", "admin:login", "frame"}
 # A frame's own endpoints need the frame's secret or its pairing cookie, not a login: without them they refuse
-# (the pairing QR code answers 404, as if there were no code to show).
-DEVICE_URL_NAMES = {"frame-state", "frame-qr", "frame-variant"}
+# (the pairing QR code answers 403 to a browser that shows no code).
+DEVICE_URL_NAMES = {"frame-state", "frame-variant"}
 SAMPLE_VALUES = {"int": "1", "str": "x", "path": "variants/ab/x.webp", "slug": "x", "uuid": "0" * 32}
 
 
