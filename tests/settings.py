@@ -13,3 +13,8 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast log
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # A file, not :memory:, so Daphne and worker processes started by tests share it; one per test run.
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"glowworm-test-{os.getpid()}.sqlite3")}
+else:
+    # One test database per run, so two runs against one server (two CI checkouts) never share it.
+    DATABASES["default"]["TEST"] = dict(
+        DATABASES["default"].get("TEST", {}), NAME=f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
+    )
