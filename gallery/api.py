@@ -28,8 +28,7 @@ def api_view(methods):
         def wrapper(request, *args, **kwargs):
             authorization = request.headers.get("Authorization", "")
             if authorization:
-                scheme, _, token = authorization.partition(" ")
-                user = ApiToken.authenticate(token.strip()) if scheme.lower() == "bearer" and token else None
+                user = ApiToken.from_authorization(authorization)
                 if user is None:
                     return error("The API token is not valid.", 401)
                 request.user = user
@@ -60,8 +59,7 @@ def accepts_api_token(view):
     def wrapper(request, *args, **kwargs):
         authorization = request.headers.get("Authorization", "")
         if authorization:
-            scheme, _, token = authorization.partition(" ")
-            user = ApiToken.authenticate(token.strip()) if scheme.lower() == "bearer" and token else None
+            user = ApiToken.from_authorization(authorization)
             if user is None:
                 return error("The API token is not valid.", 401)
             request.user = user

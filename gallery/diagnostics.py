@@ -450,20 +450,12 @@ def check_queues(context: Context) -> Finding:
     return Finding("queues", OK, summary, details=details)
 
 
-def _pid_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def check_workers(context: Context) -> Finding:
     if skipped := _needs_redis("workers", context):
         return skipped
     from rq import Worker
+
+    from processing.sweeper import process_alive
 
     hostname = socket.gethostname()
     registered = Worker.all(connection=context.redis)
@@ -472,7 +464,7 @@ def check_workers(context: Context) -> Finding:
     for worker in registered:
         heartbeat = worker.last_heartbeat.replace(tzinfo=UTC) if worker.last_heartbeat else None
         since = now - heartbeat if heartbeat else None
-        gone = worker.hostname == hostname and worker.pid and not _pid_exists(worker.pid)
+        gone = worker.hostname == hostname and worker.pid and not process_alive(worker.pid)
         late = since is None or since > timedelta(seconds=worker.worker_ttl) + HEARTBEAT_GRACE
         rows.append(
             {

@@ -205,6 +205,12 @@ class ApiToken(models.Model):
         return token, plain
 
     @classmethod
+    def from_authorization(cls, header: str):
+        """The active user an `Authorization: Bearer <token>` header names, or None."""
+        scheme, _, token = header.partition(" ")
+        return cls.authenticate(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+
+    @classmethod
     def authenticate(cls, plain: str):
         token = cls.objects.select_related("user").filter(digest=hash_token(plain)).first()
         if token is None or not token.user.is_active:
@@ -284,7 +290,7 @@ class PlaylistItem(models.Model):
 
 
 class PlaylistAlbum(models.Model):
-    """"All of album X" in a playlist: read live, so the playlist follows the album."""
+    """ "All of album X" in a playlist: read live, so the playlist follows the album."""
 
     playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="album_links")
     album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="playlist_links")

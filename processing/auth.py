@@ -7,10 +7,10 @@ from channels.db import database_sync_to_async
 
 
 @database_sync_to_async
-def _user_for_token(token: str):
+def _user_for_header(header: str):
     from gallery.models import ApiToken
 
-    return ApiToken.authenticate(token)
+    return ApiToken.from_authorization(header)
 
 
 class BearerTokenMiddleware:
@@ -20,10 +20,9 @@ class BearerTokenMiddleware:
     async def __call__(self, scope, receive, send):
         user = scope.get("user")
         if user is None or not user.is_authenticated:
-            headers = dict(scope.get("headers") or [])
-            scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and token.strip():
-                found = await _user_for_token(token.strip())
+            header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
+            if header:
+                found = await _user_for_header(header)
                 if found is not None:
                     scope = dict(scope, user=found)
         return await self.app(scope, receive, send)

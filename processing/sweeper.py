@@ -46,7 +46,7 @@ class SweepReport:
         return f"requeued {len(self.requeued)}, rescued {len(self.rescued)}, failed {len(self.failed)}"
 
 
-def _process_alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -65,7 +65,7 @@ def worker_is_alive(worker_name: str | None, connection: redis.Redis) -> bool:
     if worker is None:
         return False
     if worker.hostname == socket.gethostname() and worker.pid:
-        return _process_alive(worker.pid)
+        return process_alive(worker.pid)
     return True
 
 

@@ -113,23 +113,23 @@ def process_env(media_root: Path, redis_url: str, **extra) -> dict:
     return env
 
 
+def run_burst_worker(media_root: Path, redis_url: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """A real `manage.py rqworker --burst` process against the test database and the given Redis."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "rqworker", "default", "--burst"],
+        env=process_env(media_root, redis_url),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
 @pytest.fixture
 def run_worker(transactional_db, media_root, redis_url):
-    """Run a real `manage.py rqworker --burst` process against the test database and Redis."""
-
-    def run(timeout: float = 120) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), "rqworker", "default", "--burst"],
-            env=process_env(media_root, redis_url),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=ROOT,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result
-
-    return run
+    return lambda timeout=120: run_burst_worker(media_root, redis_url, timeout)
 
 
 def free_port() -> int:

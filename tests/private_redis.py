@@ -10,15 +10,13 @@ fixtures into the test module, and `redis_conn` and `run_worker` there mean this
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 import redis
 
-from tests.conftest import ROOT, _start_valkey, process_env
+from tests.conftest import _start_valkey, run_burst_worker
 
 
 @pytest.fixture(scope="module")
@@ -43,17 +41,4 @@ def redis_conn(private_redis_url, settings):
 @pytest.fixture
 def run_worker(transactional_db, media_root, private_redis_url, redis_conn):
     """Run a real `manage.py rqworker --burst` process against the test database and this module's server."""
-
-    def run(timeout: float = 120) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), "rqworker", "default", "--burst"],
-            env=process_env(media_root, private_redis_url),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=ROOT,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        return result
-
-    return run
+    return lambda timeout=120: run_burst_worker(media_root, private_redis_url, timeout)
