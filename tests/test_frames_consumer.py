@@ -171,6 +171,7 @@ def test_revoking_closes_the_frames_socket_and_refuses_it_afterwards(redis_conn)
         again = WebsocketCommunicator(application, "/ws/frame/", headers=frame_headers(secret))
         connected, _ = await again.connect()
         assert not connected
+        await again.disconnect()  # let refused consumers finish: no task may outlive the test's event loop
 
     async_to_sync(scenario)()
 
@@ -182,6 +183,7 @@ def test_sockets_without_a_frame_secret_or_pairing_claim_are_refused(redis_conn)
             communicator = WebsocketCommunicator(application, "/ws/frame/", headers=headers)
             connected, _ = await communicator.connect()
             assert not connected
+            await communicator.disconnect()
 
     async_to_sync(scenario)()
 
@@ -237,6 +239,7 @@ def test_frames_page_socket_needs_a_login(redis_conn):
         communicator = WebsocketCommunicator(application, "/ws/frames/", headers=[(b"origin", ORIGIN)])
         connected, _ = await communicator.connect()
         assert not connected
+        await communicator.disconnect()
 
     async_to_sync(scenario)()
 
