@@ -172,6 +172,7 @@ def test_revoking_closes_the_frames_socket_and_refuses_it_afterwards(redis_conn)
         connected, _ = await again.connect()
         assert not connected
         await again.disconnect()  # let refused consumers finish: no task may outlive the test's event loop
+        await socket.disconnect()
 
     async_to_sync(scenario)()
 
