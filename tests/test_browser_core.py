@@ -45,6 +45,7 @@ def test_upload_shows_placeholder_then_live_thumbnail(logged_in_page, live):
     assert statuses[0] in ("queued", "processing"), statuses  # a placeholder, without a thumbnail, came first
     assert statuses[-1] == "ready+thumbnail", statuses
     assert page.locator(f"#photo-{photo_id}").count() == 1  # the upload answer and the pushes made one tile
+    assert page.locator("#library-count").inner_text() == "1 photo"  # was "0 photos" when the page loaded
     assert page.evaluate("window.__noReload") is True  # same document: no reload happened
     width, height = thumbnail.evaluate("img => [img.naturalWidth, img.naturalHeight]")
     assert height > width > 0  # upright portrait, and the image really loaded
@@ -61,3 +62,4 @@ def test_photo_uploaded_in_one_tab_appears_live_in_another(logged_in_page, live)
         other.locator("#grid figure[data-status='ready'] img.tile-image").first.wait_for(timeout=30_000)
     except Exception:
         raise AssertionError(live.output()) from None
+    assert other.locator("#library-count").inner_text() == "1 photo"

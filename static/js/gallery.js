@@ -17,6 +17,15 @@
     }
   }
 
+  // The library's "N photos" line follows new photos (uploaded here or pushed from elsewhere) without a reload.
+  function countNewPhoto() {
+    var counter = document.getElementById("library-count");
+    if (!counter) { return; }
+    var count = Number(counter.dataset.count || 0) + 1;
+    counter.dataset.count = String(count);
+    counter.textContent = count + (count === 1 ? " photo" : " photos");
+  }
+
   function hideEmptyMessage() {
     var empty = document.getElementById("empty-library");
     if (empty) { empty.remove(); }
@@ -49,6 +58,7 @@
     target.insertBefore(element, target.firstChild);
     htmx.process(element);
     hideEmptyMessage();
+    countNewPhoto();
     restoreSelection();
   });
 
@@ -198,6 +208,7 @@
     if (figure && status < 300) {
       releasePreview(job);
       var existing = document.getElementById(figure.id);
+      if (status === 201 && !existing) { countNewPhoto(); } // else the push that got here first counted it
       if (existing) {
         job.tile.remove(); // a push for this photo got here first
       } else {
