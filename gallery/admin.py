@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from gallery.models import ApiToken, DisplaySize, Frame, Photo, Playlist, PlaylistItem, Variant
 from gallery.services import delete_photo
 from processing import jobs
+from processing.imaging import Metadata
 from processing.specs import THUMBNAIL
 
 try:
@@ -29,19 +30,7 @@ class VariantInline(admin.TabularInline):
         return False
 
 
-METADATA_FIELDS = (
-    "taken_at",
-    "taken_at_offset",
-    "camera_make",
-    "camera_model",
-    "lens",
-    "focal_length",
-    "aperture",
-    "exposure_time",
-    "iso",
-    "gps_latitude",
-    "gps_longitude",
-)
+METADATA_FIELDS = tuple(Metadata.__dataclass_fields__)  # what the renderer reads from a file
 
 
 def _rerender(modeladmin, request, queryset, *, stages=None, what: str) -> None:

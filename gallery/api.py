@@ -20,18 +20,24 @@ def error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
+def _log_in_with_token(request) -> JsonResponse | None:
+    """Make the Authorization header's token user the request's user, or answer 401."""
+    user = ApiToken.from_authorization(request.headers["Authorization"])
+    if user is None:
+        return error("The API token is not valid.", 401)
+    request.user = user
+    return None
+
+
 def api_view(methods):
     def decorator(view):
         @login_not_required
         @csrf_exempt
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            authorization = request.headers.get("Authorization", "")
-            if authorization:
-                user = ApiToken.from_authorization(authorization)
-                if user is None:
-                    return error("The API token is not valid.", 401)
-                request.user = user
+            if request.headers.get("Authorization"):
+                if rejection := _log_in_with_token(request):
+                    return rejection
             elif request.user.is_authenticated:
                 # Session callers are browsers: hold them to the same CSRF rules as forms.
                 rejection = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
@@ -57,12 +63,9 @@ def accepts_api_token(view):
     @login_not_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        authorization = request.headers.get("Authorization", "")
-        if authorization:
-            user = ApiToken.from_authorization(authorization)
-            if user is None:
-                return error("The API token is not valid.", 401)
-            request.user = user
+        if request.headers.get("Authorization"):
+            if rejection := _log_in_with_token(request):
+                return rejection
         elif not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)

@@ -87,6 +87,19 @@ def client_logged_in(client, user):
     return client
 
 
+def ready_photo(client, name: str = "formats/hopper.jpg"):
+    """Upload through the API and render in this process: a ready photo, variants prefetched."""
+    from gallery.models import Photo
+    from processing import jobs
+
+    with open(DATA / name, "rb") as handle:
+        response = client.post("/api/images/", {"file": handle})
+    assert response.status_code == 201, response.content
+    photo_id = response.json()["id"]
+    assert jobs.render_now(photo_id) == "ready"
+    return Photo.objects.prefetch_related("variants").get(pk=photo_id)
+
+
 def database_url() -> str:
     """The URL of the test database as it is now, for processes started by a test."""
     params = connection.settings_dict

@@ -12,7 +12,7 @@ from gallery import storage
 from gallery.models import Album, Photo
 from processing import jobs
 from tests import private_redis
-from tests.conftest import DATA
+from tests.conftest import ready_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +20,6 @@ pytestmark = pytest.mark.django_db
 private_redis_url = private_redis.private_redis_url
 redis_conn = private_redis.redis_conn
 run_worker = private_redis.run_worker
-
-
-def ready_photo(client, name: str = "formats/hopper.jpg") -> Photo:
-    with open(DATA / name, "rb") as handle:
-        response = client.post("/api/images/", {"file": handle})
-    assert response.status_code == 201, response.content
-    assert jobs.render_now(response.json()["id"]) == "ready"
-    return Photo.objects.get(pk=response.json()["id"])
 
 
 @pytest.fixture

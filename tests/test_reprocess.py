@@ -19,7 +19,7 @@ from gallery import storage
 from gallery.models import Album, Photo
 from processing import jobs
 from tests import private_redis
-from tests.conftest import DATA, ROOT, process_env
+from tests.conftest import DATA, ROOT, process_env, ready_photo
 
 pytestmark = pytest.mark.django_db
 
@@ -27,15 +27,6 @@ pytestmark = pytest.mark.django_db
 private_redis_url = private_redis.private_redis_url
 redis_conn = private_redis.redis_conn
 run_worker = private_redis.run_worker
-
-
-def ready_photo(client, name: str = "formats/hopper.jpg") -> Photo:
-    with open(DATA / name, "rb") as handle:
-        response = client.post("/api/images/", {"file": handle})
-    assert response.status_code == 201, response.content
-    photo_id = response.json()["id"]
-    assert jobs.render_now(photo_id) == "ready"
-    return Photo.objects.prefetch_related("variants").get(pk=photo_id)
 
 
 def files(photo: Photo) -> dict[str, str]:
