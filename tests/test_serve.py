@@ -30,14 +30,17 @@ def processes_with_env(key: str, value: str) -> list[int]:
     return found
 
 
-def wait_for_health(url: str, server: subprocess.Popen, timeout: float = 60) -> dict:
+def wait_for_health(url: str, server: subprocess.Popen, workers: int, timeout: float = 60) -> dict:
+    """/healthz once it counts `workers` workers (it answers 200 from the first one on)."""
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
         assert server.poll() is None, f"serve exited early: {server.stdout.read()}"
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
-                return json.load(response)
+                last = json.load(response)
+            if last["workers"] >= workers:
+                return last
         except urllib.error.HTTPError as error:
             last = error.read()
         except OSError as error:
@@ -63,7 +66,7 @@ def test_serve_starts_everything_and_sigterm_stops_every_child(tmp_path):
         text=True,
     )  # fmt: skip
     try:
-        health = wait_for_health(f"http://127.0.0.1:{port}/healthz", server)
+        health = wait_for_health(f"http://127.0.0.1:{port}/healthz", server, workers=2)
         assert health == {"database": "ok", "redis": "ok", "workers": 2}
         assert list((var_dir / "redis").rglob("appendonly*"))  # the private Redis keeps its data under var/
         assert (var_dir / "glowworm.sqlite3").exists()
