@@ -3,16 +3,11 @@ from django.db.models import Count
 from django.template.defaultfilters import filesizeformat, pluralize
 from django.utils.html import format_html
 
-from gallery.models import ApiToken, DisplaySize, Frame, Photo, Playlist, PlaylistItem, Variant
+from gallery.models import Album, ApiToken, DisplaySize, Photo, Variant
 from gallery.services import delete_photo
 from processing import jobs
 from processing.imaging import Metadata
 from processing.specs import THUMBNAIL
-
-try:
-    from gallery.models import Album
-except ImportError:  # albums arrived after the admin; keep working without them
-    Album = None
 
 
 class VariantInline(admin.TabularInline):
@@ -36,7 +31,7 @@ METADATA_FIELDS = tuple(Metadata.__dataclass_fields__)  # what the renderer read
 def _rerender(modeladmin, request, queryset, *, stages=None, what: str) -> None:
     outcomes = {"queued": 0, "busy": 0, "gone": 0}
     for photo_id in queryset.values_list("pk", flat=True):
-        outcomes[jobs.queue_rerender(photo_id, stages=stages)] += 1
+        outcomes[jobs.requeue(photo_id, stages=stages)] += 1
     queued, busy = outcomes["queued"], outcomes["busy"]
     text = f"Queued {what} for {queued} photo{pluralize(queued)}."
     if busy:
@@ -69,7 +64,7 @@ class PhotoAdmin(admin.ModelAdmin):
     list_display_links = ("thumbnail", "__str__")
     list_filter = [
         "status",
-        *(["albums"] if Album is not None else []),
+        "albums",
         "format",
         "camera_model",
         ("taken_at", admin.DateFieldListFilter),
@@ -148,59 +143,26 @@ class PhotoAdmin(admin.ModelAdmin):
             delete_photo(photo=photo)
 
 
-if Album is not None:
+@admin.register(Album)
+class AlbumAdmin(admin.ModelAdmin):
+    list_display = ("name", "photo_count", "created_at", "updated_at")
+    search_fields = ("name",)
+    readonly_fields = ("created_at", "updated_at")
+    fields = ("name", "cover", "created_at", "updated_at")
+    raw_id_fields = ("cover",)
 
-    @admin.register(Album)
-    class AlbumAdmin(admin.ModelAdmin):
-        list_display = ("name", "photo_count", "created_at", "updated_at")
-        search_fields = ("name",)
-        readonly_fields = ("created_at", "updated_at")
-        fields = ("name", "cover", "created_at", "updated_at")
-        raw_id_fields = ("cover",)
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(photo_count=Count("photos", distinct=True))
 
-        def get_queryset(self, request):
-            return super().get_queryset(request).annotate(photo_count=Count("photos", distinct=True))
-
-        @admin.display(description="Photos", ordering="photo_count")
-        def photo_count(self, album):
-            return album.photo_count
+    @admin.display(description="Photos", ordering="photo_count")
+    def photo_count(self, album):
+        return album.photo_count
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("user", "prefix", "created_at", "last_used_at")
     readonly_fields = ("user", "prefix", "digest", "created_at", "last_used_at")
-
-    def has_add_permission(self, request):
-        return False
-
-
-class PlaylistItemInline(admin.TabularInline):
-    model = PlaylistItem
-    extra = 0
-    raw_id_fields = ("photo",)
-    fields = ("photo", "position", "added_at")
-    readonly_fields = ("added_at",)
-
-
-@admin.register(Playlist)
-class PlaylistAdmin(admin.ModelAdmin):
-    list_display = ("name", "interval", "transition", "shuffle", "captions", "updated_at")
-    search_fields = ("name",)
-    inlines = [PlaylistItemInline]
-
-
-@admin.register(Frame)
-class FrameAdmin(admin.ModelAdmin):
-    """For looking, not steering: pairing, playlists and revocation live on the gallery's Frames page, which also
-    pushes every change to the frame at once."""
-
-    list_display = ("name", "playlist", "time_zone", "screen_width", "screen_height", "last_seen_at", "revoked_at")
-    list_filter = ("playlist",)
-    search_fields = ("name",)
-    # The secret's digest is never shown, not even to staff.
-    readonly_fields = [f.name for f in Frame._meta.fields if f.name not in ("id", "name", "secret_digest")]
-    exclude = ("secret_digest",)
 
     def has_add_permission(self, request):
         return False

@@ -1,60 +1,63 @@
-"""JSON API: session (with CSRF) or `Authorization: Bearer <token>`."""
+"""The JSON API, on django-ninja (docs/architecture.md says why).
 
+One contract for every endpoint: callers authenticate with the session (browsers, who must send the CSRF token) or
+`Authorization: Bearer <token>` (scripts, no CSRF); every error is `{"error": "..."}` with 400, 401, 403, 404, 405,
+413 or 415 (never 422 or `{"detail"}`); lists are `{"count", "page", "pages", "next", "results"}`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
 from functools import wraps
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import EmptyPage, Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from django.views.decorators.csrf import csrf_exempt
+from ninja import NinjaAPI, Schema, Status
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security.base import AuthBase
 
 from gallery.models import ApiToken, Photo
-from gallery.services import UploadRejected, delete_photo, ingest_upload
+from gallery.services import delete_photo, ingest_upload
+from gallery.uploads import Refusal, UploadRejected
 
-API_PAGE_SIZE = 100
+PAGE_SIZE = 100
 
 
-def error(message: str, status: int) -> JsonResponse:
+class ApiError(Exception):
+    """Answer {"error": message} with this status."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def error_response(status: int, message: str) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def _log_in_with_token(request) -> JsonResponse | None:
-    """Make the Authorization header's token user the request's user, or answer 401."""
+def _log_in_with_token(request: HttpRequest):
+    """Make the Authorization header's token user the request's user, or raise ApiError (401)."""
     user = ApiToken.from_authorization(request.headers["Authorization"])
     if user is None:
-        return error("The API token is not valid.", 401)
+        raise ApiError(401, "The API token is not valid.")
     request.user = user
-    return None
+    return user
 
 
-def api_view(methods):
-    def decorator(view):
-        @login_not_required
-        @csrf_exempt
-        @wraps(view)
-        def wrapper(request, *args, **kwargs):
-            if request.headers.get("Authorization"):
-                if rejection := _log_in_with_token(request):
-                    return rejection
-            elif request.user.is_authenticated:
-                # Session callers are browsers: hold them to the same CSRF rules as forms.
-                rejection = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
-                if rejection is not None:
-                    return error("The CSRF token is missing or wrong.", 403)
-            else:
-                return error("Log in or send an API token (Authorization: Bearer ...).", 401)
-            # After authentication: an anonymous caller learns nothing about which methods a URL takes.
-            if request.method not in methods:
-                response = error(f"{request.method} is not allowed here.", 405)
-                response["Allow"] = ", ".join(methods)
-                return response
-            return view(request, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
+def authenticate(request: HttpRequest):
+    """The calling user: a Bearer token's, or the session's (with the CSRF token). Raises ApiError otherwise."""
+    if request.headers.get("Authorization"):
+        return _log_in_with_token(request)
+    if request.user.is_authenticated:
+        # Session callers are browsers: hold them to the same CSRF rules as forms.
+        if CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None:
+            raise ApiError(403, "The CSRF token is missing or wrong.")
+        return request.user
+    raise ApiError(401, "Log in or send an API token (Authorization: Bearer ...).")
 
 
 def accepts_api_token(view):
@@ -64,13 +67,148 @@ def accepts_api_token(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.headers.get("Authorization"):
-            if rejection := _log_in_with_token(request):
-                return rejection
+            try:
+                _log_in_with_token(request)
+            except ApiError as exc:
+                return error_response(exc.status, exc.message)
         elif not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+class SessionOrToken(AuthBase):
+    """For the OpenAPI schema, a bearer scheme; the session works as well (see authenticate)."""
+
+    openapi_type = "http"
+    openapi_scheme = "bearer"
+
+    def __call__(self, request: HttpRequest):
+        return authenticate(request)
+
+
+def schema_view(view):
+    """The OpenAPI schema is for callers who may use the API."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            authenticate(request)
+        except ApiError as exc:
+            return error_response(exc.status, exc.message)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+api = NinjaAPI(
+    title="Glowworm",
+    version="1",
+    auth=SessionOrToken(),
+    urls_namespace="api",
+    openapi_url="/schema/",
+    docs_url=None,
+    docs_decorator=schema_view,
+)
+
+
+@api.exception_handler(ApiError)
+def _api_error(request, exc: ApiError):
+    return error_response(exc.status, exc.message)
+
+
+@api.exception_handler(UploadRejected)
+def _upload_rejected(request, exc: UploadRejected):
+    return error_response(exc.status, exc.message)
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, exc: ValidationError):
+    first = exc.errors[0] if exc.errors else {}
+    where = ".".join(str(part) for part in first.get("loc", ())[1:])
+    message = first.get("msg", "The request is not valid.")
+    return error_response(400, f"{where}: {message}" if where else message)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    return error_response(exc.status_code, str(exc))
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return error_response(401, "Log in or send an API token (Authorization: Bearer ...).")
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return error_response(404, str(exc) or "Not found.")
+
+
+def urls() -> list:
+    """The API's URL patterns, each answering unauthenticated callers with JSON 401 rather than the login
+    redirect of LoginRequiredMiddleware, and unknown methods with a JSON 405 (after authentication, so an
+    anonymous caller learns nothing about which methods a URL takes)."""
+    patterns, _, _ = api.urls
+    patterns = [pattern for pattern in patterns if pattern.name != "api-root"]  # ninja's empty index page
+    for pattern in patterns:
+        pattern.callback = _json_405(pattern.callback)
+    return patterns
+
+
+def _json_405(view):
+    @login_not_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code != 405:
+            return response
+        try:
+            authenticate(request)
+        except ApiError as exc:
+            return error_response(exc.status, exc.message)
+        refusal = error_response(405, f"{request.method} is not allowed here.")
+        refusal["Allow"] = response["Allow"]
+        return refusal
+
+    return wrapper
+
+
+# --- images -------------------------------------------------------------------------------------------------------
+
+
+class VariantOut(Schema):
+    name: str
+    width: int
+    height: int
+    format: str
+    url: str
+
+
+class PhotoOut(Schema):
+    id: int
+    status: str
+    error: str
+    width: int
+    height: int
+    sha256: str
+    taken_at: datetime | None
+    url: str
+    variants: list[VariantOut]
+    duplicate: bool | None = None
+
+
+class PhotoPage(Schema):
+    count: int
+    page: int
+    pages: int
+    next: int | None
+    results: list[PhotoOut]
+
+
+class ErrorOut(Schema):
+    error: str
 
 
 def photo_json(photo: Photo) -> dict:
@@ -81,7 +219,7 @@ def photo_json(photo: Photo) -> dict:
         "width": photo.width,
         "height": photo.height,
         "sha256": photo.sha256,
-        "taken_at": photo.taken_at.isoformat() if photo.taken_at else None,
+        "taken_at": photo.taken_at,
         "url": photo.get_absolute_url(),
         "variants": [
             {"name": v.name, "width": v.width, "height": v.height, "format": v.format, "url": v.url}
@@ -90,55 +228,60 @@ def photo_json(photo: Photo) -> dict:
     }
 
 
-@api_view(["GET", "POST"])
-def images(request):
-    if request.method == "POST":
-        return _upload(request)
-    photos = Photo.objects.newest_first().prefetch_related("variants")
-    status = request.GET.get("status")
-    if status:
-        if status not in Photo.Status.values:
-            return error(f"status must be one of {', '.join(Photo.Status.values)}.", 400)
-        photos = photos.filter(status=status)
-    paginator = Paginator(photos, API_PAGE_SIZE)
+def page_of(queryset, page: int, serialize) -> dict:
+    paginator = Paginator(queryset, PAGE_SIZE)
     try:
-        page = paginator.page(request.GET.get("page") or 1)
-    except (EmptyPage, ValueError):
-        return error("No such page.", 404)
-    return JsonResponse(
-        {
-            "count": paginator.count,
-            "page": page.number,
-            "pages": paginator.num_pages,
-            "next": page.next_page_number() if page.has_next() else None,
-            "results": [photo_json(photo) for photo in page.object_list],
-        }
-    )
+        current = paginator.page(page)
+    except EmptyPage:
+        raise ApiError(404, "No such page.") from None
+    return {
+        "count": paginator.count,
+        "page": current.number,
+        "pages": paginator.num_pages,
+        "next": current.next_page_number() if current.has_next() else None,
+        "results": [serialize(item) for item in current.object_list],
+    }
 
 
-def _upload(request):
+@api.get("/images/", response={200: PhotoPage, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut})
+def list_images(request, status: Photo.Status | None = None, page: int = 1):
+    photos = Photo.objects.newest_first().prefetch_related("variants")
+    if status:
+        photos = photos.filter(status=status)
+    return page_of(photos, page, photo_json)
+
+
+@api.post(
+    "/images/",
+    response={200: PhotoOut, 201: PhotoOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut, 415: ErrorOut},
+)
+def upload_image(request):
+    """Upload one photo in the multipart field `file`: 201 with the new photo, or 200 with `"duplicate": true`."""
     files = request.FILES.getlist("file")  # parses the body; the upload handler notes oversized files
     if getattr(request, "oversized_uploads", None):
-        return error(f"The file is larger than the {settings.GLOWWORM_MAX_UPLOAD_MB} MB limit.", 413)
+        raise UploadRejected.too_large()
     if len(files) != 1:
-        return error("Send exactly one file in the 'file' field.", 400)
-    try:
-        result = ingest_upload(upload=files[0], user=request.user)
-    except UploadRejected as exc:
-        return error(exc.message, exc.status)
+        raise UploadRejected(Refusal.NO_FILE, "Send exactly one file in the 'file' field.")
+    result = ingest_upload(upload=files[0], user=request.user)
     body = photo_json(result.photo)
     if not result.created:
-        body["duplicate"] = True
-        return JsonResponse(body, status=200)
-    return JsonResponse(body, status=201)
+        return Status(200, dict(body, duplicate=True))
+    return Status(201, body)
 
 
-@api_view(["GET", "DELETE"])
-def image_detail(request, pk):
+def _photo_or_404(pk: int) -> Photo:
     photo = Photo.objects.prefetch_related("variants").filter(pk=pk).first()
     if photo is None:
-        return error("No photo with that id.", 404)
-    if request.method == "DELETE":
-        delete_photo(photo=photo)
-        return HttpResponse(status=204)
-    return JsonResponse(photo_json(photo))
+        raise ApiError(404, "No photo with that id.")
+    return photo
+
+
+@api.get("/images/{int:pk}/", response={200: PhotoOut, 401: ErrorOut, 404: ErrorOut})
+def get_image(request, pk: int):
+    return photo_json(_photo_or_404(pk))
+
+
+@api.delete("/images/{int:pk}/", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def delete_image(request, pk: int):
+    delete_photo(photo=_photo_or_404(pk))
+    return HttpResponse(status=204)

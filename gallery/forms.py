@@ -13,14 +13,24 @@ class FirstAccountForm(UserCreationForm):
         fields = ("username", "email")
 
 
-class AlbumForm(forms.Form):
-    name = forms.CharField(max_length=200, label="Album name")
+class IdListField(forms.TypedMultipleChoiceField):
+    """Row ids, any whole number accepted: an id that names no row simply matches nothing."""
 
-    def clean_name(self):
-        name = self.cleaned_data["name"].strip()
-        if not name:
-            raise forms.ValidationError("Give the album a name.")
-        return name
+    def __init__(self, **kwargs):
+        kwargs.setdefault("coerce", int)
+        kwargs.setdefault("error_messages", {"required": "Select photos first."})
+        super().__init__(choices=[], **kwargs)
+
+    def valid_value(self, value) -> bool:
+        return True
+
+
+class AlbumForm(forms.ModelForm):
+    class Meta:
+        model = Album
+        fields = ["name"]
+        labels = {"name": "Album name"}
+        error_messages = {"name": {"required": "Give the album a name."}}
 
 
 class UploadAlbumForm(forms.Form):
@@ -52,14 +62,9 @@ class BulkForm(forms.Form):
         ("cover", "Use as cover"),
     ]
     action = forms.ChoiceField(choices=ACTIONS)
-    photo = forms.TypedMultipleChoiceField(coerce=int, choices=[], error_messages={"required": "Select photos first."})
+    photo = IdListField()
     album = forms.ModelChoiceField(Album.objects.all(), required=False)
     confirmed = forms.BooleanField(required=False)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Any id is acceptable here; unknown ids simply match no rows.
-        self.fields["photo"].valid_value = lambda value: True
 
     def clean(self):
         cleaned = super().clean()
@@ -69,10 +74,5 @@ class BulkForm(forms.Form):
 
 
 class KeepForm(forms.Form):
-    keep = forms.TypedMultipleChoiceField(coerce=int, choices=[], required=False)
-    group = forms.TypedMultipleChoiceField(coerce=int, choices=[])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for name in ("keep", "group"):
-            self.fields[name].valid_value = lambda value: True
+    keep = IdListField(required=False)
+    group = IdListField()

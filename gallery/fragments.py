@@ -11,4 +11,4 @@ def photo_fragments(photo_ids: list[int], *, after_id: int | None = None, limit:
     if after_id is not None:
         condition |= Q(pk__gt=after_id)
     photos = Photo.objects.filter(condition).prefetch_related("variants").order_by("id")[:limit]
-    return "".join(render_to_string("gallery/_photo.html", {"photo": photo, "push": True}) for photo in photos)
+    return "".join(render_to_string("gallery/_photo.html", {"photo": photo}) for photo in photos)

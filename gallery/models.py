@@ -5,7 +5,7 @@ import uuid
 from urllib.parse import quote
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Coalesce
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
@@ -103,14 +103,6 @@ class Photo(models.Model):
         return cheap_url("photo", self.pk)
 
     @property
-    def is_pending(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.PROCESSING)
-
-    @property
-    def is_portrait(self) -> bool:
-        return self.height > self.width
-
-    @property
     def camera(self) -> str:
         make, model = self.camera_make.strip(), self.camera_model.strip()
         if make and model.lower().startswith(make.lower()):
@@ -143,10 +135,6 @@ class Variant(models.Model):
     @property
     def url(self) -> str:
         return cheap_url("media", self.file)
-
-    @property
-    def content_type(self) -> str:
-        return {"WEBP": "image/webp", "JPEG": "image/jpeg", "AVIF": "image/avif"}.get(self.format, "image/jpeg")
 
 
 class Album(models.Model):
@@ -219,186 +207,24 @@ class ApiToken(models.Model):
         return token.user
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Frames: wall displays, their playlists and schedules (docs/frames.md).
-
-
-class Playlist(models.Model):
-    class Transition(models.TextChoices):
-        FADE = "fade", "Cross-fade"
-        SLIDE = "slide", "Slide"
-        KEN_BURNS = "kenburns", "Ken Burns (slow zoom and pan)"
-        NONE = "none", "None"
-
-    name = models.CharField(max_length=200)
-    interval = models.PositiveIntegerField(default=30, help_text="Seconds each photo stays on screen")
-    transition = models.CharField(max_length=16, choices=Transition.choices, default=Transition.FADE)
-    shuffle = models.BooleanField(default=False)
-    captions = models.BooleanField(default=False, help_text="Show the date taken and the album")
-    # Albums whose photos follow the playlist's own items, kept in sync as the album changes.
-    albums = models.ManyToManyField(Album, through="PlaylistAlbum", related_name="playlists", blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["name", "id"]
-        constraints = [models.CheckConstraint(condition=models.Q(interval__gte=3), name="playlist_interval_min")]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("playlist", args=[self.pk])
-
-    def photo_ids(self) -> list[int]:
-        """The playlist's photos in order: its own items, then the photos of the albums it follows."""
-        ids = list(self.items.order_by("position", "id").values_list("photo_id", flat=True))
-        seen = set(ids)
-        followed = (
-            AlbumPhoto.objects.filter(album__playlist_links__playlist=self)
-            .order_by("album__name", "album_id", "added_at", "id")
-            .values_list("photo_id", flat=True)
-        )
-        for photo_id in followed:
-            if photo_id not in seen:
-                seen.add(photo_id)
-                ids.append(photo_id)
-        return ids
-
-    def contains_photo(self, photo_id: int) -> bool:
-        return (
-            self.items.filter(photo_id=photo_id).exists()
-            or AlbumPhoto.objects.filter(album__playlist_links__playlist=self, photo_id=photo_id).exists()
-        )
-
-
-class PlaylistItem(models.Model):
-    """A photo in a playlist. Deleting a playlist deletes these rows, never the photos."""
-
-    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="items")
-    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="playlist_items")
-    position = models.PositiveIntegerField(default=0)
-    added_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["playlist", "photo"], name="unique_photo_per_playlist")]
-        indexes = [models.Index(fields=["playlist", "position"], name="playlist_item_order")]
-        ordering = ["position", "id"]
-
-    def __str__(self):
-        return f"{self.playlist_id}/{self.photo_id}@{self.position}"
-
-
-class PlaylistAlbum(models.Model):
-    """ "All of album X" in a playlist: read live, so the playlist follows the album."""
-
-    playlist = models.ForeignKey(Playlist, on_delete=models.CASCADE, related_name="album_links")
-    album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="playlist_links")
-    added_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["playlist", "album"], name="unique_album_per_playlist")]
-
-    def __str__(self):
-        return f"{self.playlist_id}/album {self.album_id}"
-
-
-def server_time_zone() -> str:
-    return settings.TIME_ZONE
-
-
-class Frame(models.Model):
-    """A paired wall display. Not a user: it holds a secret cookie whose SHA-256 is stored here."""
-
-    name = models.CharField(max_length=100)
-    playlist = models.ForeignKey(
-        Playlist, null=True, blank=True, on_delete=models.SET_NULL, related_name="frames", help_text="Default playlist"
-    )
-    time_zone = models.CharField(max_length=64, default=server_time_zone, help_text="IANA name, e.g. Europe/Berlin")
-    secret_digest = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
-    secret_issued_at = models.DateTimeField(null=True, blank=True, editable=False)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    # What the frame last reported (heartbeats): physical pixels, i.e. CSS pixels x devicePixelRatio.
-    screen_width = models.PositiveIntegerField(null=True, blank=True)
-    screen_height = models.PositiveIntegerField(null=True, blank=True)
-    last_seen_at = models.DateTimeField(null=True, blank=True)
-    connections = models.PositiveSmallIntegerField(default=0, help_text="Open websockets")
-    showing = models.ForeignKey(Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    # The schedule's last applied decision ("default", "blank:<window>", "playlist:<id>:<window>"), so the
-    # minute job pushes only changes.
-    schedule_state = models.CharField(max_length=64, blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["name", "id"]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return reverse("frame-detail", args=[self.pk])
-
-    @property
-    def is_paired(self) -> bool:
-        return bool(self.secret_digest) and self.revoked_at is None
-
-    @property
-    def screen_size(self) -> str:
-        return f"{self.screen_width}×{self.screen_height}" if self.screen_width and self.screen_height else ""
-
-    @property
-    def is_portrait(self) -> bool:
-        return bool(self.screen_width and self.screen_height and self.screen_height > self.screen_width)
-
-
-class FrameSchedule(models.Model):
-    """A weekly time window that switches a frame to another playlist, or blanks it."""
-
-    class Action(models.TextChoices):
-        PLAYLIST = "playlist", "Show a playlist"
-        BLANK = "blank", "Blank the screen"
-
-    frame = models.ForeignKey(Frame, on_delete=models.CASCADE, related_name="schedules")
-    weekdays = models.CharField(max_length=7, help_text="Digits 0 (Monday) to 6 (Sunday) the window starts on")
-    start = models.TimeField()
-    end = models.TimeField(help_text="Before start: the window ends the next day")
-    action = models.CharField(max_length=16, choices=Action.choices, default=Action.PLAYLIST)
-    playlist = models.ForeignKey(Playlist, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    priority = models.IntegerField(default=0, help_text="Higher wins where windows overlap")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-priority", "id"]
-
-    def __str__(self):
-        return f"{self.frame_id}: {self.weekdays} {self.start:%H:%M}-{self.end:%H:%M} {self.action}"
-
-
-class PairingCode(models.Model):
-    """A short code an unpaired browser shows; single use, valid for ten minutes.
-
-    The code alone is not a credential: the browser that asked for it also holds a random claim token (a
-    cookie, stored hashed here), and only that browser receives the frame's secret after an admin confirms.
-    """
-
-    code = models.CharField(max_length=12, unique=True)
-    claim_digest = models.CharField(max_length=64, unique=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    frame = models.ForeignKey(Frame, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self):
-        return self.code
+class DisplaySizeQuerySet(models.QuerySet):
+    def sizes(self) -> list[tuple[int, int]]:
+        """Every display size the renderer makes: the configured ones, then those frames added."""
+        return [*settings.GLOWWORM_DISPLAY_SIZES, *self.values_list("width", "height")]
 
 
 class DisplaySize(models.Model):
-    """A frame screen size no configured display size covered: merged into the rendered outputs."""
+    """A display size the renderer makes besides GLOWWORM_DISPLAY_SIZES: frames add their screens here.
+
+    The rendering side owns this table (processing.jobs reads it into the spec table); frames only ask for a size
+    through covering() and ensure().
+    """
 
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = DisplaySizeQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["width", "height"], name="unique_display_size")]
@@ -406,3 +232,22 @@ class DisplaySize(models.Model):
 
     def __str__(self):
         return f"{self.width}x{self.height}"
+
+    @staticmethod
+    def covering(width: int, height: int, sizes: list[tuple[int, int]]) -> tuple[int, int] | None:
+        """The smallest display size whose bounding box holds the whole screen: its variants cover every photo."""
+        holding = [(w, h) for w, h in sizes if w >= width and h >= height]
+        return min(holding, key=lambda size: size[0] * size[1]) if holding else None
+
+    @classmethod
+    def ensure(cls, width: int, height: int) -> tuple[int, int]:
+        """The display size that covers a screen, added to the rendered sizes when none does yet."""
+        size = cls.covering(width, height, cls.objects.sizes())
+        if size is None:
+            try:
+                with transaction.atomic():
+                    cls.objects.create(width=width, height=height)
+            except IntegrityError:
+                pass  # another frame with the same screen got there first
+            size = (width, height)
+        return size

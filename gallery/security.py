@@ -27,12 +27,12 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
-from django.dispatch import receiver
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django_htmx.middleware import HtmxDetails
 
 
 def content_security_policy(request) -> str:
@@ -108,7 +108,12 @@ def login_blocked(username: str, address: str) -> bool:
     ) >= settings.GLOWWORM_LOGIN_FAILURES_PER_IP
 
 
-@receiver(user_login_failed, dispatch_uid="glowworm-count-login-failure")
+def connect_receivers() -> None:
+    """Called from GalleryConfig.ready()."""
+    user_login_failed.connect(count_login_failure, dispatch_uid="glowworm-count-login-failure")
+    user_logged_in.connect(forget_login_failures, dispatch_uid="glowworm-forget-login-failures")
+
+
 def count_login_failure(sender, credentials, request=None, **kwargs):
     if request is None:
         return
@@ -117,7 +122,6 @@ def count_login_failure(sender, credentials, request=None, **kwargs):
     _bump(per_address)
 
 
-@receiver(user_logged_in, dispatch_uid="glowworm-forget-login-failures")
 def forget_login_failures(sender, request, user, **kwargs):
     if request is not None:
         cache.delete(_keys(user.get_username(), client_address(request))[0])
@@ -183,7 +187,7 @@ def bad_request(request, exception=None):
         message = "The request was malformed."
     if request.path.startswith("/api/"):
         return JsonResponse({"error": message}, status=400)
-    if request.headers.get("HX-Request"):
+    if HtmxDetails(request):
         return HttpResponseBadRequest(
             format_html('<li class="upload-result upload-result--error" role="alert">{}</li>', message)
         )

@@ -1,4 +1,4 @@
-"""Multi-step writes: ingesting uploads, queueing renders."""
+"""Multi-step writes on photos: ingesting uploads, deleting, rotating."""
 
 from __future__ import annotations
 
@@ -8,18 +8,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from gallery import storage
 from gallery.models import Photo
-from processing import imaging
-
-
-class UploadRejected(Exception):
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
+from gallery.uploads import Refusal, UploadRejected
+from processing import imaging, jobs
 
 
 @dataclass
@@ -55,14 +48,12 @@ def ingest_upload(*, upload: UploadedFile, user=None) -> IngestResult:
     Raises UploadRejected with a message for a person; nothing is stored then.
     """
     if upload.size == 0:
-        raise UploadRejected("The file is empty.")
+        raise UploadRejected(Refusal.EMPTY, "The file is empty.")
     temporary_path = upload.temporary_file_path()
     try:
         probe = imaging.probe(temporary_path, max_pixels=settings.GLOWWORM_MAX_PIXELS)
     except imaging.ImageRejected as exc:
-        message = str(exc)
-        status = 413 if "too large" in message else 415 if "not an image we accept" in message else 400
-        raise UploadRejected(message, status) from None
+        raise UploadRejected.from_image(exc) from None
 
     sha256 = sha256_of(temporary_path)
     existing = Photo.objects.filter(sha256=sha256).first()
@@ -86,7 +77,7 @@ def ingest_upload(*, upload: UploadedFile, user=None) -> IngestResult:
             storage.store_file(temporary_path, photo.original)
             stored = True
             # robust: a Redis hiccup must not turn a stored upload into an error; the sweeper re-enqueues.
-            transaction.on_commit(lambda: enqueue_render(photo.pk), robust=True)
+            transaction.on_commit(lambda: jobs.enqueue_render(photo.pk), robust=True)
     except IntegrityError:
         # Two identical uploads raced: the unique index let exactly one in.
         if stored:
@@ -102,28 +93,17 @@ def ingest_upload(*, upload: UploadedFile, user=None) -> IngestResult:
     return IngestResult(photo=photo, created=True)
 
 
-def enqueue_render(photo_id: int) -> None:
-    from processing import jobs
-
-    jobs.enqueue_render(photo_id)
-
-
-@transaction.atomic
-def requeue(*, photo_ids: list[int]) -> int:
-    """Put photos back in the queue and enqueue their renders after commit."""
-    ids = list(Photo.objects.filter(pk__in=photo_ids).values_list("pk", flat=True))
-    Photo.objects.filter(pk__in=ids).update(status=Photo.Status.QUEUED, error="", updated_at=timezone.now())
-    for photo_id in ids:
-        transaction.on_commit(lambda photo_id=photo_id: enqueue_render(photo_id), robust=True)
-    return len(ids)
-
-
 def delete_photo(*, photo: Photo) -> None:
     """Delete the row (and its variant rows), then its files once the deletion has committed."""
     files = [photo.original, *photo.variants.values_list("file", flat=True)]
     with transaction.atomic():
         photo.delete()
         transaction.on_commit(lambda: [storage.delete_file(name) for name in files])
+
+
+def rerender_photo(*, photo: Photo) -> None:
+    """Render the photo again (Retry): at once, or after the render under way."""
+    jobs.requeue(photo.pk, after_current=True)
 
 
 @transaction.atomic
@@ -140,7 +120,7 @@ def rotate_photo(*, photo: Photo, degrees: int) -> Photo:
     if degrees != 180:
         photo.width, photo.height = photo.height, photo.width
     photo.save(update_fields=["rotation", "width", "height", "updated_at"])
-    requeue(photo_ids=[photo.pk])
+    jobs.requeue(photo.pk, after_current=True)
     photo.refresh_from_db()
     return photo
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from django.conf import settings
 
+from processing import formats
+
 
 def media_path(relative: str) -> Path:
     root = Path(settings.MEDIA_ROOT).resolve()
@@ -16,18 +18,8 @@ def media_path(relative: str) -> Path:
     return path
 
 
-def original_name_for(key: str, fmt: str) -> str:
-    extension = {
-        "JPEG": "jpg",
-        "MPO": "mpo",
-        "PNG": "png",
-        "GIF": "gif",
-        "WEBP": "webp",
-        "AVIF": "avif",
-        "HEIF": "heic",
-        "TIFF": "tif",
-    }.get(fmt, "bin")
-    return f"originals/{key[:2]}/{key}.{extension}"
+def original_name_for(key: str, pillow_format: str) -> str:
+    return f"originals/{key[:2]}/{key}.{formats.extension(pillow_format)}"
 
 
 def variant_name_for(key: str, spec_name: str, extension: str) -> str:

@@ -24,7 +24,5 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", health.healthz, name="healthz"),
-    path("api/images/", api.images, name="api-images"),
-    path("api/images/<int:pk>/", api.image_detail, name="api-image"),
-    path("", include("gallery.frame_urls")),
+    path("api/", include((api.urls(), "api"))),
 ]

@@ -1,14 +1,12 @@
-import mimetypes
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_not_required
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Count, Max, Prefetch, prefetch_related_objects
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -16,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from gallery import albums as album_services
-from gallery import library, storage
+from gallery import library
 from gallery.forms import (
     AlbumForm,
     BulkForm,
@@ -27,24 +25,12 @@ from gallery.forms import (
     RotateForm,
     UploadAlbumForm,
 )
+from gallery.media import original_response, variant_response
 from gallery.models import Album, AlbumPhoto, Photo, Variant
-from gallery.services import UploadRejected, delete_photo, delete_photos, ingest_upload, requeue, rotate_photo
+from gallery.services import delete_photo, delete_photos, ingest_upload, rerender_photo, rotate_photo
+from gallery.uploads import Refusal, UploadRejected
 
 PAGE_SIZE = library.PAGE_SIZE
-ORIGINAL_TYPES = {
-    "JPEG": "image/jpeg",
-    "MPO": "image/jpeg",
-    "PNG": "image/png",
-    "GIF": "image/gif",
-    "WEBP": "image/webp",
-    "AVIF": "image/avif",
-    "HEIF": "image/heic",
-    "TIFF": "image/tiff",
-}
-
-
-def is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def safe_next(request, default: str) -> str:
@@ -57,7 +43,7 @@ def safe_next(request, default: str) -> str:
 def home(request):
     page = library.library_page(Photo.objects.all(), cursor=request.GET.get("before"), page_size=PAGE_SIZE)
     context = {"page": page, "more_url": reverse("home")}
-    if is_htmx(request) and request.GET.get("before"):
+    if request.htmx and request.GET.get("before"):
         return render(request, "gallery/_library_page.html", context)
     totals = Photo.objects.aggregate(count=Count("id"), last_id=Max("id"))
     context.update(full_page=True, totals=totals, albums=list(Album.objects.all()), upload_form=UploadAlbumForm())
@@ -69,7 +55,11 @@ class UploadOutcome:
     name: str
     photo: Photo | None = None
     created: bool = False
-    error: str = ""
+    refusal: UploadRejected | None = None
+
+    @property
+    def error(self) -> str:
+        return self.refusal.message if self.refusal else ""
 
 
 @require_POST
@@ -78,8 +68,7 @@ def upload(request):
     album_form = UploadAlbumForm(request.POST)
     album = album_form.cleaned_data["album"] if album_form.is_valid() else None
     outcomes = [
-        UploadOutcome(name, error=f"The file is larger than the {settings.GLOWWORM_MAX_UPLOAD_MB} MB limit.")
-        for name in getattr(request, "oversized_uploads", [])
+        UploadOutcome(name, refusal=UploadRejected.too_large()) for name in getattr(request, "oversized_uploads", [])
     ]
     for upload_file in files:
         try:
@@ -88,11 +77,12 @@ def upload(request):
             if album is not None:
                 album_services.add_photos(album=album, photo_ids=[result.photo.pk])
         except UploadRejected as exc:
-            outcomes.append(UploadOutcome(upload_file.name, error=exc.message))
+            outcomes.append(UploadOutcome(upload_file.name, refusal=exc))
     if not outcomes:
-        outcomes.append(UploadOutcome("", error="Choose at least one photo to upload."))
+        nothing = UploadRejected(Refusal.NO_FILE, "Choose at least one photo to upload.")
+        outcomes.append(UploadOutcome("", refusal=nothing))
 
-    if request.headers.get("HX-Request"):
+    if request.htmx:
         return render(request, "gallery/_upload_results.html", {"outcomes": outcomes}, status=_upload_status(outcomes))
     for outcome in outcomes:
         if outcome.error:
@@ -106,13 +96,12 @@ def upload(request):
 
 
 def _upload_status(outcomes: list[UploadOutcome]) -> int:
+    """201 if anything was added, 200 if all were already there, else the status of the first refusal."""
     if any(outcome.created for outcome in outcomes):
         return 201
     if any(outcome.photo for outcome in outcomes):
         return 200
-    if any("limit" in outcome.error for outcome in outcomes):
-        return 413
-    return 400
+    return next(outcome.refusal.status for outcome in outcomes if outcome.refusal)
 
 
 def photo_detail(request, pk):
@@ -140,7 +129,7 @@ def photo_detail(request, pk):
         "context_query": f"?album={album.pk}" if album else "",
         "close_url": album.get_absolute_url() if album else reverse("home"),
     }
-    if is_htmx(request) and request.headers.get("HX-Target") == "photo-stage":
+    if request.htmx and request.headers.get("HX-Target") == "photo-stage":
         return render(request, "gallery/_photo_stage.html", context)
     return render(request, "gallery/photo.html", context)
 
@@ -158,9 +147,9 @@ def photo_rotate(request, pk):
 @require_POST
 def photo_retry(request, pk):
     photo = get_object_or_404(Photo, pk=pk)
-    requeue(photo_ids=[photo.pk])
+    rerender_photo(photo=photo)
     photo = Photo.objects.prefetch_related("variants").get(pk=pk)
-    if is_htmx(request):
+    if request.htmx:
         return render(request, "gallery/_photo.html", {"photo": photo})
     return redirect(safe_next(request, photo.get_absolute_url()))
 
@@ -206,7 +195,7 @@ def album_detail(request, pk):
     scope = Photo.objects.filter(album_memberships__album=album)
     page = library.library_page(scope, cursor=request.GET.get("before"), page_size=PAGE_SIZE)
     context = {"page": page, "album": album, "more_url": album.get_absolute_url()}
-    if is_htmx(request) and request.GET.get("before"):
+    if request.htmx and request.GET.get("before"):
         return render(request, "gallery/_library_page.html", context)
     context.update(
         full_page=True,
@@ -340,30 +329,14 @@ def duplicates(request):
 
 
 def original(request, pk):
-    photo = get_object_or_404(Photo, pk=pk)
-    try:
-        handle = open(storage.media_path(photo.original), "rb")
-    except FileNotFoundError:
-        raise Http404("The original file is missing.") from None
-    extension = photo.original.rsplit(".", 1)[-1]
-    name = photo.original_name or f"photo-{photo.pk}.{extension}"
-    return FileResponse(handle, as_attachment=True, filename=name, content_type=ORIGINAL_TYPES.get(photo.format))
+    return original_response(get_object_or_404(Photo, pk=pk))
 
 
 def media(request, path):
     # Only rendered variants are served here; originals go through `original` as attachments.
     if not path.startswith("variants/"):
         raise Http404()
-    try:
-        file_path = storage.media_path(path)
-        handle = open(file_path, "rb")
-    except (ValueError, FileNotFoundError, IsADirectoryError):
-        raise Http404() from None
-    content_type = mimetypes.guess_type(file_path.name)[0] or "application/octet-stream"
-    response = FileResponse(handle, content_type=content_type)
-    # Variant names change on every render, so a name's content never changes.
-    response["Cache-Control"] = "private, max-age=31536000, immutable"
-    return response
+    return variant_response(path)
 
 
 @login_not_required

@@ -39,6 +39,12 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
+def env_path(name: str, default: Path | None) -> Path | None:
+    """A path from the environment; a relative one is taken from the project directory, wherever we run."""
+    value = os.environ.get(name)
+    return BASE_DIR / value if value else default
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env(name, default).split(",") if item.strip()]
 
@@ -64,7 +70,7 @@ def database_from_url(url: str) -> dict:
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         path = unquote(parts.path)
-        # sqlite:////abs/path -> /abs/path; sqlite:///rel/path -> rel/path under BASE_DIR
+        # sqlite:////abs/path -> /abs/path; sqlite:///rel/path -> rel/path under BASE_DIR, as env_path does
         name = path[1:] if path.startswith("//") else str(BASE_DIR / path.lstrip("/"))
         return {
             "ENGINE": "django.db.backends.sqlite3",
@@ -88,14 +94,17 @@ def database_from_url(url: str) -> dict:
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parts.scheme!r} is not sqlite or mysql")
 
 
-VAR_DIR = Path(env("GLOWWORM_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR = env_path("GLOWWORM_VAR_DIR", BASE_DIR / "var")
+SECRET_KEY_FILE = VAR_DIR / "secret_key"  # written by `make run`, so management commands beside it just work
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env("SECRET_KEY")
+if not SECRET_KEY and SECRET_KEY_FILE.is_file():
+    SECRET_KEY = SECRET_KEY_FILE.read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY is required when DEBUG is off. `make run` creates one in var/secret_key; "
+            f"SECRET_KEY is required when DEBUG is off. `make run` creates one in {SECRET_KEY_FILE}; "
             "in production set it in the environment."
         )
     SECRET_KEY = "django-insecure-development-only"
@@ -114,11 +123,14 @@ INSTALLED_APPS = [
     "channels",
     "django_rq",
     "gallery",
+    "gallery.frames",
     "processing",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "gallery.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -173,13 +185,22 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
-MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+STATIC_ROOT = env_path("STATIC_ROOT", BASE_DIR / "staticfiles")
+MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 MEDIA_URL = "/media/"
+# WhiteNoise serves /static/ from STATIC_ROOT (filled by collectstatic, which `make run` runs): names carry a hash
+# of their content, so browsers cache them for a year and an upgrade never leaves a stale script behind.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# `make dev` (DEBUG on) serves straight from the source folders and picks up edits without collectstatic.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # Uploads stream to disk in chunks; nothing is held whole in memory.
 FILE_UPLOAD_HANDLERS = ["gallery.uploads.LimitedTemporaryFileUploadHandler"]
-FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR") or None
+FILE_UPLOAD_TEMP_DIR = env_path("FILE_UPLOAD_TEMP_DIR", None)
 FILE_UPLOAD_PERMISSIONS = 0o640
 DATA_UPLOAD_MAX_NUMBER_FILES = 200
 
@@ -203,7 +224,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+# The token reaches htmx and fetch() through the page (hx-headers on <body>), so the cookie could be HttpOnly; it is
+# left readable because HttpOnly would add nothing: a script that can read the cookie can read the page too.
+CSRF_COOKIE_HTTPONLY = False
 HTTPS = env_bool("GLOWWORM_HTTPS", False)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

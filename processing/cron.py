@@ -1,9 +1,8 @@
-"""rq cron configuration, loaded by `manage.py rqcron processing.cron` (started by `manage.py serve`)."""
+"""The sweeper's entry in the rq cron configuration (glowworm/cron.py loads it)."""
 
 from django.conf import settings
 from rq import cron
 
-from gallery.frame_services import apply_schedules
 from processing.sweeper import sweep
 
 cron.register(
@@ -15,15 +14,4 @@ cron.register(
     ttl=max(3 * settings.GLOWWORM_SWEEP_INTERVAL, 30),
     result_ttl=600,
     name="glowworm-sweeper",
-)
-
-# Frame schedules: each frame's window decides what it shows; a change is pushed to the frame at once.
-cron.register(
-    apply_schedules,
-    "default",
-    interval=60,
-    job_timeout=60,
-    ttl=120,
-    result_ttl=600,
-    name="glowworm-frame-schedules",
 )

@@ -1,7 +1,8 @@
-"""The only module that knows group names and message types.
+"""Pushes over the Channels layer: the gallery's group and message type, and the one way every push is sent.
 
-A push carries full state (the re-rendered fragment), so a lost or repeated message does no harm;
-pages also catch up from the database whenever their socket (re)connects.
+A push carries full state (the re-rendered fragment), so a lost or repeated message does no harm; pages also catch
+up from the database whenever their socket (re)connects. Frames keep their own group names in
+gallery.frames.events and hear about photos through gallery.signals.photo_changed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from gallery.fragments import photo_fragments
-from processing import frame_events
+from gallery.models import Photo
+from gallery.signals import photo_changed as photo_changed_signal
 
 logger = logging.getLogger(__name__)
 
@@ -21,18 +23,21 @@ PUSH_TYPE = "gallery.push"  # handled by GalleryConsumer.gallery_push
 CATCH_UP_LIMIT = 500
 
 
-def push(group: str, html: str) -> None:
+def send(group: str, message: dict) -> None:
     try:
-        async_to_sync(get_channel_layer().group_send)(group, {"type": PUSH_TYPE, "html": html})
-    except Exception:  # a push is a hint: the page re-syncs from the database on reconnect
+        async_to_sync(get_channel_layer().group_send)(group, message)
+    except Exception:  # a push is a hint: pages and frames re-sync from the database on reconnect
         logger.warning("Could not push to %s", group, exc_info=True)
 
 
 def photo_changed(photo_id: int) -> None:
+    """Push the photo's tile to every gallery page, and tell other features (frames) that it changed."""
     html = photo_fragments([photo_id])
     if html:
-        push(GALLERY_GROUP, html)
-    frame_events.photo_changed(photo_id)
+        send(GALLERY_GROUP, {"type": PUSH_TYPE, "html": html})
+    for receiver, error in photo_changed_signal.send_robust(sender=Photo, photo_id=photo_id):
+        if isinstance(error, Exception):
+            logger.warning("%s failed for photo %s", receiver, photo_id, exc_info=error)
 
 
 def catch_up(pending_ids: list[int], after_id: int) -> str:

@@ -18,19 +18,16 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from enum import StrEnum
 from pathlib import Path
 
+import pillow_heif
 from PIL import Image, ImageCms, ImageFile
+from PIL.ExifTags import GPS, IFD, Base
 
 from processing.specs import THUMBNAIL, Spec
 
-try:
-    import pillow_heif
-
-    pillow_heif.register_heif_opener()
-except ImportError:  # pragma: no cover - pillow-heif is a pinned requirement
-    pillow_heif = None
-
+pillow_heif.register_heif_opener()
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 Image.init()  # load every plugin now, so the allow-list below can name MPO and TIFF
 
@@ -45,7 +42,6 @@ BACKGROUND = (128, 128, 128)
 REDUCING_GAP = 2.0
 PLACEHOLDER_EDGE = 24  # px, long edge of the blurred data: URI (about 300-600 bytes as WebP)
 
-_ORIENTATION_TAG = 0x0112
 # EXIF orientation -> the transpose that makes the stored pixels upright (as ImageOps.exif_transpose does).
 _TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -65,8 +61,20 @@ _ROTATE_CLOCKWISE = {
 _DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, struct.error, IndexError, KeyError)
 
 
+class Rejection(StrEnum):
+    NOT_ACCEPTED = "not-accepted"  # not an image, or a format we do not open
+    TOO_MANY_PIXELS = "too-many-pixels"
+    DAMAGED = "damaged"
+
+
 class ImageRejected(Exception):
-    """The file is not an image we accept, or cannot be rendered; the message is for a person."""
+    """The file is not an image we accept, or cannot be rendered. The kind is for programs (HTTP statuses are chosen
+    by kind, never by the wording); the message is for a person."""
+
+    def __init__(self, kind: Rejection, message: str):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
 
 
 @dataclass
@@ -107,7 +115,6 @@ class Output:
 class Analysis:
     placeholder: str = ""  # data:image/webp;base64,... under 1 KB
     phash: str = ""  # 64-bit difference hash, 16 hex digits
-    extra: dict = field(default_factory=dict)
 
 
 # --- opening and checking ------------------------------------------------------------------------------------
@@ -115,12 +122,13 @@ class Analysis:
 
 def _too_large(width: int, height: int, max_pixels: int) -> ImageRejected:
     return ImageRejected(
-        f"The image is too large: {width} x {height} pixels is more than {max_pixels / 1e6:g} million pixels."
+        Rejection.TOO_MANY_PIXELS,
+        f"The image is too large: {width} x {height} pixels is more than {max_pixels / 1e6:g} million pixels.",
     )
 
 
 def _damaged(exc: BaseException | str) -> ImageRejected:
-    return ImageRejected(f"The image is damaged or cut short and cannot be read ({exc}).")
+    return ImageRejected(Rejection.DAMAGED, f"The image is damaged or cut short and cannot be read ({exc}).")
 
 
 def _check_isobmff(path: Path) -> None:
@@ -206,11 +214,15 @@ def _open(path: str | Path, max_pixels: int) -> Image.Image:
         try:
             image = Image.open(path, formats=ALLOWED_FORMATS)
         except Image.DecompressionBombError:
-            raise ImageRejected(f"The image is too large: more than {max_pixels / 1e6:g} million pixels.") from None
+            raise ImageRejected(
+                Rejection.TOO_MANY_PIXELS, f"The image is too large: more than {max_pixels / 1e6:g} million pixels."
+            ) from None
         except Image.UnidentifiedImageError:
             if _looks_like_accepted_format(Path(path)):
                 raise _damaged("its header is incomplete or invalid") from None
-            raise ImageRejected(f"This is not an image we accept. Upload {ACCEPTED_DESCRIPTION}.") from None
+            raise ImageRejected(
+                Rejection.NOT_ACCEPTED, f"This is not an image we accept. Upload {ACCEPTED_DESCRIPTION}."
+            ) from None
         except _DECODE_ERRORS as exc:
             raise _damaged(exc) from None
     try:
@@ -231,7 +243,7 @@ def _orientation(image: Image.Image) -> int:
     if image.format == "TIFF":
         return 1  # Pillow's TIFF plugin already reports the upright size and turns the pixels on load
     try:
-        value = image.getexif().get(_ORIENTATION_TAG, 1)
+        value = image.getexif().get(Base.Orientation, 1)
     except _DECODE_ERRORS:
         return 1
     return value if value in _TRANSPOSE else 1
@@ -301,9 +313,9 @@ def _gps_coordinate(values, ref) -> float | None:
 def _taken_at(exif_ifd: dict, base: dict) -> tuple[datetime | None, str]:
     # DateTimeOriginal with its own offset and sub-seconds, else DateTimeDigitized, else the file's DateTime.
     for date_tag, offset_tag, subsec_tag, ifd in (
-        (0x9003, 0x9011, 0x9291, exif_ifd),
-        (0x9004, 0x9012, 0x9292, exif_ifd),
-        (0x0132, 0x9010, 0x9290, base),
+        (Base.DateTimeOriginal, Base.OffsetTimeOriginal, Base.SubsecTimeOriginal, exif_ifd),
+        (Base.DateTimeDigitized, Base.OffsetTimeDigitized, Base.SubsecTimeDigitized, exif_ifd),
+        (Base.DateTime, Base.OffsetTime, Base.SubsecTime, base),
     ):
         raw = _text(ifd.get(date_tag))
         if not raw:
@@ -334,31 +346,31 @@ def metadata_from_image(image: Image.Image) -> Metadata:
     try:
         exif = image.getexif()
         base = dict(exif)
-        exif_ifd = dict(exif.get_ifd(0x8769))
-        gps = dict(exif.get_ifd(0x8825))
+        exif_ifd = dict(exif.get_ifd(IFD.Exif))
+        gps = dict(exif.get_ifd(IFD.GPSInfo))
     except _DECODE_ERRORS:
         return Metadata()  # unreadable EXIF is not a reason to refuse the photo
     taken_at, offset = _taken_at(exif_ifd, base)
     meta = Metadata(
         taken_at=taken_at,
         taken_at_offset=offset,
-        camera_make=_text(base.get(0x010F))[:100],
-        camera_model=_text(base.get(0x0110))[:100],
-        lens=_text(exif_ifd.get(0xA434))[:150],
-        focal_length=_rational(exif_ifd.get(0x920A)),
-        aperture=_rational(exif_ifd.get(0x829D)),
+        camera_make=_text(base.get(Base.Make))[:100],
+        camera_model=_text(base.get(Base.Model))[:100],
+        lens=_text(exif_ifd.get(Base.LensModel))[:150],
+        focal_length=_rational(exif_ifd.get(Base.FocalLength)),
+        aperture=_rational(exif_ifd.get(Base.FNumber)),
     )
-    exposure = _rational(exif_ifd.get(0x829A))
+    exposure = _rational(exif_ifd.get(Base.ExposureTime))
     if exposure and 0 < exposure <= 3600:  # garbage rationals (0xFFFFFFFF/1) are common in broken EXIF
         meta.exposure_time = (f"1/{round(1 / exposure)}" if exposure < 1 else f"{exposure:g}")[:20]
-    iso = exif_ifd.get(0x8827)
+    iso = exif_ifd.get(Base.ISOSpeedRatings)
     if isinstance(iso, (tuple, list)):
         iso = iso[0] if iso else None
     if isinstance(iso, int) and 0 < iso < 2**31:
         meta.iso = iso
     if gps:
-        meta.gps_latitude = _gps_coordinate(gps.get(2), gps.get(1))
-        meta.gps_longitude = _gps_coordinate(gps.get(4), gps.get(3))
+        meta.gps_latitude = _gps_coordinate(gps.get(GPS.GPSLatitude), gps.get(GPS.GPSLatitudeRef))
+        meta.gps_longitude = _gps_coordinate(gps.get(GPS.GPSLongitude), gps.get(GPS.GPSLongitudeRef))
         if meta.gps_latitude is not None and not -90 <= meta.gps_latitude <= 90:
             meta.gps_latitude = None
         if meta.gps_longitude is not None and not -180 <= meta.gps_longitude <= 180:
@@ -506,11 +518,6 @@ def difference_hash(image: Image.Image) -> str:
     return f"{bits:016x}"
 
 
-def hash_distance(a: str, b: str) -> int:
-    """Hamming distance of two hashes from difference_hash(): under ~10 of 64 means a near duplicate."""
-    return bin(int(a, 16) ^ int(b, 16)).count("1")
-
-
 class Source:
     """An opened photo: upright size, metadata, and renders of any specs. Use as a context manager.
 
@@ -581,7 +588,7 @@ class Source:
         except _DECODE_ERRORS as exc:
             raise _damaged(exc) from None
         except MemoryError:
-            raise ImageRejected("The image is too large to render.") from None
+            raise ImageRejected(Rejection.TOO_MANY_PIXELS, "The image is too large to render.") from None
         self.decoded_size = image.size
         if working is not image:
             self.close()  # the full-size decode is no longer needed: keep at most one large copy alive
@@ -604,7 +611,7 @@ class Source:
         try:
             yield from self._render(specs, keep_pixels)
         except MemoryError:
-            raise ImageRejected("The image is too large to render.") from None
+            raise ImageRejected(Rejection.TOO_MANY_PIXELS, "The image is too large to render.") from None
         except _DECODE_ERRORS as exc:
             raise _damaged(exc) from None
         finally:

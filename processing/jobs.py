@@ -20,13 +20,11 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 from rq import Retry, get_current_job
-from rq.exceptions import NoSuchJobError
-from rq.job import Job, JobStatus
 from rq.timeouts import JobTimeoutException
 
 from gallery import storage
 from gallery.models import DisplaySize, Photo, Variant
-from processing import events, imaging
+from processing import events, imaging, liveness
 from processing.specs import STAGES, THUMBNAIL, Spec, build_specs
 
 logger = logging.getLogger(__name__)
@@ -34,8 +32,6 @@ logger = logging.getLogger(__name__)
 QUEUE = "default"
 # Backoff for transient errors: long enough to outlast a database or Redis restart.
 RETRY_INTERVALS = [5, 20, 60, 180]
-# An env hook only tests set: while this file exists a render waits, so a test can kill the worker mid-render.
-PAUSE_FILE_ENV = "GLOWWORM_TEST_PAUSE_RENDER_FILE"
 
 
 class TransientError(Exception):
@@ -43,9 +39,7 @@ class TransientError(Exception):
 
 
 def current_specs() -> tuple[Spec, ...]:
-    # Frames add their screen size when no configured display size covers it (gallery.frame_services).
-    sizes = [*settings.GLOWWORM_DISPLAY_SIZES, *DisplaySize.objects.values_list("width", "height")]
-    return build_specs(sizes, settings.GLOWWORM_DISPLAY_FORMAT)
+    return build_specs(DisplaySize.objects.sizes(), settings.GLOWWORM_DISPLAY_FORMAT)
 
 
 def render_job_id(photo_id: int) -> str:
@@ -66,20 +60,8 @@ def enqueue_render(photo_id: int, *, stages: Iterable[str] | None = None, missin
     # "auto": enqueue now. Callers that write rows first enqueue from transaction.on_commit themselves.
     queue = django_rq.get_queue(QUEUE, commit_mode="auto")
     job_id = render_job_id(photo_id)
-    try:
-        existing = Job.fetch(job_id, connection=queue.connection)
-    except NoSuchJobError:
-        existing = None
-    if existing is not None and existing.get_status(refresh=False) in (
-        JobStatus.QUEUED,
-        JobStatus.SCHEDULED,
-        JobStatus.STARTED,
-        JobStatus.DEFERRED,
-    ):
-        from processing.sweeper import job_is_live  # the sweeper's idea of "live" is the one that counts
-
-        if job_is_live(existing, queue):
-            return False
+    if liveness.job_is_live(job_id, queue):
+        return False
     kwargs = {}
     if stages:
         kwargs["stages"] = sorted(set(stages))
@@ -192,13 +174,6 @@ def _claim(photo_id: int) -> bool:
     )
 
 
-def _pause_for_tests() -> None:
-    path = os.environ.get(PAUSE_FILE_ENV)
-    deadline = time.monotonic() + 120
-    while path and os.path.exists(path) and time.monotonic() < deadline:
-        time.sleep(0.1)
-
-
 def _drop_dead_connections() -> None:
     """A database that restarted since the last job leaves dead connections behind; Django checks and drops
     them around requests, and a job needs the same. (Never inside a transaction: that would end it.)"""
@@ -245,8 +220,7 @@ def render_photo(photo_id: int, stages: list[str] | None = None, missing_only: b
 def render_now(photo_id: int, *, stages: Iterable[str] | None = None, missing_only: bool = False) -> str:
     """Render in this process (`reprocess --sync`). Returns "ready", "failed" or "busy" (a worker has it).
 
-    A transient error is raised after the photo is put back in the queue, where a worker or the sweeper
-    picks it up."""
+    A transient error is raised after the photo is put back in the queue for the workers."""
     now = timezone.now()
     claimed = Photo.objects.filter(
         pk=photo_id, status__in=(Photo.Status.QUEUED, Photo.Status.READY, Photo.Status.FAILED)
@@ -257,20 +231,33 @@ def render_now(photo_id: int, *, stages: Iterable[str] | None = None, missing_on
         return _render(photo_id, stages=list(stages or []), missing_only=missing_only)
     except Exception as exc:
         if _is_transient(exc):
-            Photo.objects.filter(pk=photo_id, status=Photo.Status.PROCESSING, render_started_at=now).update(
-                status=Photo.Status.QUEUED, updated_at=timezone.now()
-            )
+            requeue(photo_id, stages=stages, missing_only=missing_only)
             raise
         logger.exception("Rendering photo %s failed", photo_id)
         _fail(photo_id, f"Rendering failed: {exc.__class__.__name__}: {exc}")
         return "failed"
 
 
-def queue_rerender(photo_id: int, *, stages: Iterable[str] | None = None, missing_only: bool = False) -> str:
-    """Put a photo back in the queue for (part of) a render. Returns "queued", or "busy" when a live job
-    already has it. Its current variants stay in place, so pages keep showing them until new ones replace them."""
-    from processing.sweeper import job_is_live
+_ANY = object()
 
+
+def requeue(
+    photo_id: int,
+    *,
+    stages: Iterable[str] | None = None,
+    missing_only: bool = False,
+    after_current: bool = False,
+    if_started_at=_ANY,
+) -> str:
+    """Put a photo back in the queue for (part of) a render: the one way every caller (retry, rotate, reprocess,
+    the admin, the sweeper, frames, cleanup_media) does it. Returns "queued", "busy" (a live job has it already) or
+    "gone". Its current variants stay in place, so pages keep showing them until new ones replace them.
+
+    after_current: the photo must be rendered again even if a render is under way (its rotation changed): the
+    running job sees the photo queued again when it finishes, and renders it once more (render_photo's loop).
+    if_started_at: only if the photo's render_started_at is still this (the sweeper's rescue of the claim it saw).
+    The enqueue waits for the caller's transaction to commit, so a worker never sees the old row.
+    """
     queue = django_rq.get_queue(QUEUE)
     deadline = time.monotonic() + 5
     while True:
@@ -278,12 +265,12 @@ def queue_rerender(photo_id: int, *, stages: Iterable[str] | None = None, missin
         if row is None:
             return "gone"
         status, started = row
-        try:
-            job = Job.fetch(render_job_id(photo_id), connection=queue.connection)
-        except NoSuchJobError:
-            job = None
-        if job is None or not job_is_live(job, queue):
+        if if_started_at is not _ANY and started != if_started_at:
+            return "busy"
+        if not liveness.job_is_live(render_job_id(photo_id), queue):
             break
+        if after_current and status == Photo.Status.PROCESSING:
+            break  # marked queued below; the running job renders it again
         # A render that has marked the photo ready or failed is only finishing its bookkeeping in RQ: wait for it
         # rather than skip the photo. One still queued or rendering does the work anyway.
         if status in (Photo.Status.QUEUED, Photo.Status.PROCESSING) or time.monotonic() > deadline:
@@ -294,16 +281,18 @@ def queue_rerender(photo_id: int, *, stages: Iterable[str] | None = None, missin
         status=Photo.Status.QUEUED, error="", updated_at=timezone.now()
     ):
         return "busy"
-    _forget_rescues(photo_id)
-    events.photo_changed(photo_id)
-    enqueue_render(photo_id, stages=stages, missing_only=missing_only)
+
+    def push_and_enqueue() -> None:
+        events.photo_changed(photo_id)
+        enqueue_render(photo_id, stages=stages, missing_only=missing_only)
+
+    transaction.on_commit(push_and_enqueue, robust=True)
     return "queued"
 
 
 def _render(photo_id: int, *, stages: list[str] | None, missing_only: bool) -> str:
     """Render a photo this process has claimed (status PROCESSING)."""
     events.photo_changed(photo_id)
-    _pause_for_tests()
     photo = Photo.objects.prefetch_related("variants").get(pk=photo_id)
     specs = specs_for(photo, stages=stages, missing_only=missing_only)
     thumbnails = [spec for spec in specs if spec.stage == THUMBNAIL]

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from processing import formats
+
 THUMBNAIL = "thumbnail"
 VARIANT = "variant"
 STAGES = (THUMBNAIL, VARIANT)
@@ -18,7 +20,7 @@ class Spec:
 
     @property
     def extension(self) -> str:
-        return {"WEBP": "webp", "JPEG": "jpg"}[self.format]
+        return formats.extension(self.format)
 
 
 # Sizes and qualities: see docs/rendering.md (measured with `python -m bench.quality`, checked by eye).

@@ -126,6 +126,15 @@ def process_env(media_root: Path, redis_url: str, **extra) -> dict:
     return env
 
 
+def paused_render_env(pause_file: Path) -> dict:
+    """Environment for a worker process whose renders wait while pause_file exists (tests/pause_hook), so a test
+    can kill it mid-render."""
+    return {
+        "GLOWWORM_TEST_PAUSE_RENDER_FILE": str(pause_file),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "pause_hook"), str(ROOT)]),
+    }
+
+
 def run_burst_worker(media_root: Path, redis_url: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """A real `manage.py rqworker --burst` process against the test database and the given Redis."""
     result = subprocess.run(

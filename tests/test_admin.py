@@ -65,13 +65,16 @@ def test_photo_page_shows_variants_with_bytes_and_read_only_metadata(staff_clien
     assert 'name="original_name"' in html  # the display name may be corrected
 
 
-def test_reprocess_thumbnails_action_queues_a_thumbnail_only_render(staff_client, redis_conn):
+def test_reprocess_thumbnails_action_queues_a_thumbnail_only_render(
+    staff_client, redis_conn, django_capture_on_commit_callbacks
+):
     photo = ready_photo(staff_client)
-    response = staff_client.post(
-        reverse("admin:gallery_photo_changelist"),
-        {"action": "reprocess_thumbnails", "_selected_action": [photo.pk]},
-        follow=True,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:gallery_photo_changelist"),
+            {"action": "reprocess_thumbnails", "_selected_action": [photo.pk]},
+            follow=True,
+        )
     assert "Queued new thumbnails for 1 photo." in response.content.decode()
     photo.refresh_from_db()
     assert photo.status == Photo.Status.QUEUED
@@ -80,15 +83,16 @@ def test_reprocess_thumbnails_action_queues_a_thumbnail_only_render(staff_client
     assert django_rq.get_queue("default").get_job_ids() == [job.id]
 
 
-def test_retry_failed_action_requeues_only_failed_photos(staff_client, redis_conn):
+def test_retry_failed_action_requeues_only_failed_photos(staff_client, redis_conn, django_capture_on_commit_callbacks):
     ok = ready_photo(staff_client)
     failed = ready_photo(staff_client, "formats/hopper_gray.jpg")
     Photo.objects.filter(pk=failed.pk).update(status=Photo.Status.FAILED, error="boom")
-    response = staff_client.post(
-        reverse("admin:gallery_photo_changelist"),
-        {"action": "retry_failed", "_selected_action": [ok.pk, failed.pk]},
-        follow=True,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("admin:gallery_photo_changelist"),
+            {"action": "retry_failed", "_selected_action": [ok.pk, failed.pk]},
+            follow=True,
+        )
     html = response.content.decode()
     assert "Queued a retry for 1 photo." in html and "1 selected photo had not failed" in html
     assert Photo.objects.get(pk=failed.pk).status == Photo.Status.QUEUED
@@ -167,12 +171,12 @@ def test_rq_dashboard_refuses_logged_in_non_staff_and_anonymous(client, django_u
 
 @pytest.mark.django_db
 def test_frame_admin_lists_frames_without_their_secret(admin_client):
-    from gallery.models import Frame, Playlist
+    from gallery.frames.models import Frame, Playlist
 
     playlist = Playlist.objects.create(name="Hall")
     frame = Frame.objects.create(name="Kitchen", playlist=playlist, secret_digest="f" * 64)
-    assert "Kitchen" in admin_client.get("/admin/gallery/frame/").content.decode()
-    page = admin_client.get(f"/admin/gallery/frame/{frame.pk}/change/").content.decode()
+    assert "Kitchen" in admin_client.get("/admin/frames/frame/").content.decode()
+    page = admin_client.get(f"/admin/frames/frame/{frame.pk}/change/").content.decode()
     assert "Kitchen" in page and "f" * 64 not in page
-    assert admin_client.get("/admin/gallery/playlist/").status_code == 200
+    assert admin_client.get("/admin/frames/playlist/").status_code == 200
     assert admin_client.get("/admin/gallery/displaysize/").status_code == 200

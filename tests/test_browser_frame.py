@@ -5,7 +5,9 @@ import re
 
 import pytest
 
-from gallery.models import Frame, Playlist
+from gallery.frames import auth, playlists
+from gallery.frames.models import Frame, Playlist
+from gallery.models import hash_token
 from processing import jobs
 from tests.conftest import DATA
 from tests.test_render import make_photo
@@ -36,11 +38,10 @@ def test_frame_paired_through_the_ui_follows_a_playlist_change_live(browser, liv
         rendered(live.media_root, "portrait_orientation_1.jpg"),
         rendered(live.media_root, "portrait_orientation_3.jpg"),
     ]
-    from gallery import frame_services
 
     first, second = Playlist.objects.create(name="Landscapes"), Playlist.objects.create(name="Portraits")
-    frame_services.add_photos(playlist=first, photo_ids=[p.pk for p in landscapes])
-    frame_services.add_photos(playlist=second, photo_ids=[p.pk for p in portraits])
+    playlists.add_photos(playlist=first, photo_ids=[p.pk for p in landscapes])
+    playlists.add_photos(playlist=second, photo_ids=[p.pk for p in portraits])
 
     context = browser.new_context(base_url=live.url, viewport={"width": 800, "height": 600})
     frame = context.new_page()
@@ -107,20 +108,18 @@ def test_frame_paired_through_the_ui_follows_a_playlist_change_live(browser, liv
 
 @pytest.mark.django_db(transaction=True)
 def test_frame_keeps_cycling_cached_photos_offline_and_catches_up_on_return(browser, live, user):
-    from gallery import frame_auth, frame_services
-    from gallery.models import hash_token
 
     photos = [
         rendered(live.media_root, "landscape_orientation_1.jpg"),
         rendered(live.media_root, "landscape_orientation_3.jpg"),
     ]
     playlist = Playlist.objects.create(name="Hall", interval=3, transition="none")
-    frame_services.add_photos(playlist=playlist, photo_ids=[p.pk for p in photos])
+    playlists.add_photos(playlist=playlist, photo_ids=[p.pk for p in photos])
     secret = "browser-test-" + "x" * 40
     Frame.objects.create(name="Hall", playlist=playlist, secret_digest=hash_token(secret))
 
     context = browser.new_context(base_url=live.url, viewport={"width": 800, "height": 600})
-    context.add_cookies([{"name": frame_auth.FRAME_COOKIE, "value": secret, "url": live.url}])
+    context.add_cookies([{"name": auth.FRAME_COOKIE, "value": secret, "url": live.url}])
     frame = context.new_page()
     # The frame's websocket goes through Playwright, so the test can cut it (a server or network that goes away)
     # and refuse reconnects until the "network" returns.
@@ -148,7 +147,7 @@ def test_frame_keeps_cycling_cached_photos_offline_and_catches_up_on_return(brow
             frame.wait_for_function("id => document.body.dataset.showing === String(id)", arg=photo_id, timeout=20000)
         # Changed while the frame was away: no push can reach it, so it must catch up when it reconnects.
         extra = rendered(live.media_root, "landscape_orientation_5.jpg")
-        frame_services.add_photos(playlist=playlist, photo_ids=[extra.pk])
+        playlists.add_photos(playlist=playlist, photo_ids=[extra.pk])
         sockets["allowed"] = True
         context.set_offline(False)
         frame.wait_for_function("id => document.body.dataset.showing === String(id)", arg=extra.pk, timeout=90000)

@@ -23,7 +23,7 @@ from rq import Queue, Worker
 from gallery import storage
 from gallery.models import Photo, Variant
 from processing import jobs
-from tests.conftest import DATA, ROOT, _start_valkey, process_env
+from tests.conftest import DATA, ROOT, _start_valkey, paused_render_env, process_env
 
 
 def doctor(*args: str) -> tuple[int, dict]:
@@ -305,14 +305,12 @@ def test_doctor_counts_failed_jobs_and_shows_the_last_error(redis_conn):
 
 @pytest.mark.django_db(transaction=True)
 def test_doctor_names_a_photo_whose_worker_died_mid_render(media_root, redis_conn, redis_url, tmp_path):
-    from processing.jobs import PAUSE_FILE_ENV
-
     pause = tmp_path / "pause-render"
     pause.touch()
     photo = make_photo(media_root, status=Photo.Status.QUEUED)
     worker = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "rqworker", "default", "--name", "doctor-dying-worker"],
-        env=process_env(media_root, redis_url, **{PAUSE_FILE_ENV: str(pause)}),
+        env=process_env(media_root, redis_url, **paused_render_env(pause)),
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,  # so the work-horse it forks dies with it
     )  # fmt: skip

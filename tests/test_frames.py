@@ -7,8 +7,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from gallery import frame_auth, frame_services
-from gallery.models import Frame, FrameSchedule, PairingCode, Playlist, PlaylistItem, hash_token
+from gallery.frames import auth, pairing
+from gallery.frames.models import Frame, FrameSchedule, PairingCode, Playlist, PlaylistItem
+from gallery.frames.state import variant_url
+from gallery.models import hash_token
 from tests.gallery_factories import make_photo_row
 
 
@@ -39,7 +41,7 @@ def paired_frame_client(admin, playlist=None, name="Kitchen") -> tuple[Client, F
     response = pair(admin, code, name=name, playlist=playlist)
     assert response.status_code == 302, response.content
     response = frame_client.get("/frame/")
-    assert response.status_code == 302 and frame_auth.FRAME_COOKIE in response.cookies
+    assert response.status_code == 302 and auth.FRAME_COOKIE in response.cookies
     return frame_client, Frame.objects.get(name=name)
 
 
@@ -58,9 +60,9 @@ def account(user):
 def test_unpaired_browser_sees_a_short_code_and_holds_a_claim_cookie(client):
     response = client.get("/frame/")
     code = response.context["pairing"].code
-    assert len(code) == frame_auth.CODE_LENGTH and set(code) <= set(frame_auth.CODE_ALPHABET)
+    assert len(code) == pairing.CODE_LENGTH and set(code) <= set(pairing.CODE_ALPHABET)
     assert code.encode() in response.content
-    claim = response.cookies[frame_auth.CLAIM_COOKIE]
+    claim = response.cookies[pairing.CLAIM_COOKIE]
     assert claim["httponly"] and claim["samesite"] == "Strict"
     assert PairingCode.objects.get(code=code).claim_digest == hash_token(claim.value)
     # The same browser keeps its code on reload.
@@ -71,7 +73,7 @@ def test_unpaired_browser_sees_a_short_code_and_holds_a_claim_cookie(client):
 def test_pairing_through_the_gallery_gives_the_frame_a_hashed_secret(admin):
     playlist = Playlist.objects.create(name="Hall")
     frame_client, frame = paired_frame_client(admin, playlist)
-    secret = frame_client.cookies[frame_auth.FRAME_COOKIE]
+    secret = frame_client.cookies[auth.FRAME_COOKIE]
     assert len(secret.value) >= 43  # token_urlsafe(32): 256 bits
     assert frame.secret_digest == hash_token(secret.value) and secret.value not in frame.secret_digest
     assert secret["httponly"] and int(secret["max-age"]) <= 366 * 86400
@@ -99,12 +101,12 @@ def test_a_code_works_once(client, admin):
     response = pair(admin, code, name="Two")
     assert response.status_code == 200 and "already used" in response.content.decode()
     assert list(Frame.objects.values_list("name", flat=True)) == ["One"]
-    with pytest.raises(frame_auth.PairingError):
-        frame_auth.confirm_pairing(code=code, frame=Frame.objects.get())
+    with pytest.raises(pairing.PairingError):
+        pairing.confirm_pairing(code=code, frame=Frame.objects.get())
     # The secret is handed out once: a second claim with the same cookie gets nothing.
-    pairing = PairingCode.objects.get(code=code)
-    assert frame_auth.claim_secret(pairing) is not None
-    assert frame_auth.claim_secret(pairing) is None
+    row = PairingCode.objects.get(code=code)
+    assert pairing.claim_secret(row) is not None
+    assert pairing.claim_secret(row) is None
 
 
 @pytest.mark.django_db
@@ -114,7 +116,7 @@ def test_only_the_browser_that_showed_the_code_becomes_the_frame(client, admin):
     intruder = Client()
     intruder.cookies["glowworm_pairing"] = "guess"
     response = intruder.get("/frame/")
-    assert response.status_code == 200 and frame_auth.FRAME_COOKIE not in response.cookies
+    assert response.status_code == 200 and auth.FRAME_COOKIE not in response.cookies
     assert intruder.get("/frame/state/").status_code == 403
     assert client.get("/frame/").status_code == 302  # the real one
 
@@ -160,7 +162,7 @@ def test_frame_reads_only_its_playlists_variants(admin, media_root):
     response = frame_client.get(src)
     assert response.status_code == 200 and b"RIFF-variant" in b"".join(response.streaming_content)
     foreign = other.variants.get(name="preview")
-    assert frame_client.get(frame_services.variant_url(foreign)).status_code == 404
+    assert frame_client.get(variant_url(foreign)).status_code == 404
     # A known variant id with a wrong file name is refused too (no guessing by id).
     own = mine.variants.get(name="preview")
     assert frame_client.get(f"/frame/v/{own.pk}/other.webp").status_code == 404
@@ -212,8 +214,8 @@ def test_scheduled_playlist_is_readable_and_the_default_is_not_meanwhile(admin, 
     )
     state = frame_client.get("/frame/state/").json()
     assert state["playlist"]["name"] == "Evening"
-    assert frame_client.get(frame_services.variant_url(day.variants.get(name="preview"))).status_code == 404
-    assert frame_client.get(frame_services.variant_url(night.variants.get(name="preview"))).status_code == 200
+    assert frame_client.get(variant_url(day.variants.get(name="preview"))).status_code == 404
+    assert frame_client.get(variant_url(night.variants.get(name="preview"))).status_code == 200
 
 
 @pytest.mark.django_db
@@ -235,15 +237,15 @@ def test_frame_pages_have_no_inline_script_or_style(client, admin):
 def test_the_secret_cookie_is_renewed_once_a_day_while_in_use(admin):
     frame_client, _ = paired_frame_client(admin)
     response = frame_client.get("/frame/state/")
-    renewed = response.cookies[frame_auth.FRAME_COOKIE]
-    assert renewed.value == frame_client.cookies[frame_auth.FRAME_COOKIE].value
-    assert int(renewed["max-age"]) == int(frame_auth.SECRET_MAX_AGE.total_seconds())
-    assert frame_auth.FRAME_COOKIE not in frame_client.get("/frame/state/").cookies  # once a day is enough
+    renewed = response.cookies[auth.FRAME_COOKIE]
+    assert renewed.value == frame_client.cookies[auth.FRAME_COOKIE].value
+    assert int(renewed["max-age"]) == int(auth.SECRET_MAX_AGE.total_seconds())
+    assert auth.FRAME_COOKIE not in frame_client.get("/frame/state/").cookies  # once a day is enough
 
 
 @pytest.mark.django_db
 def test_a_flood_of_unpaired_browsers_is_capped(monkeypatch):
-    monkeypatch.setattr(frame_auth, "MAX_OPEN_CODES", 3)
+    monkeypatch.setattr(pairing, "MAX_OPEN_CODES", 3)
     for _ in range(3):
         assert Client().get("/frame/").status_code == 200
     response = Client().get("/frame/")

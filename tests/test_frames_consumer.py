@@ -1,5 +1,6 @@
 """The frame websocket through the real Channels Redis layer: a push reaches only its frame, the state comes on
-every hello, commands, revocation, the pairing wait, the frames page's live status, and the minute schedule job."""
+every screen report and hello, commands, revocation, the pairing wait, the frames page's live status, and the
+minute schedule job."""
 
 import json
 import secrets
@@ -10,8 +11,9 @@ from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from gallery import frame_auth, frame_services
-from gallery.models import DisplaySize, Frame, FrameSchedule, PairingCode, Photo, Playlist, PlaylistItem, hash_token
+from gallery.frames import auth, events, pairing, playlists, scheduling, screens, state
+from gallery.frames.models import Frame, FrameSchedule, PairingCode, Playlist, PlaylistItem
+from gallery.models import DisplaySize, Photo, Variant, hash_token
 from gallery.services import delete_photo, rotate_photo
 from glowworm.asgi import application
 from processing import jobs
@@ -39,16 +41,14 @@ def make_frame(name: str, playlist=None, **fields) -> tuple[Frame, str]:
 
 
 def frame_headers(secret: str):
-    return [(b"cookie", f"{frame_auth.FRAME_COOKIE}={secret}".encode()), (b"origin", ORIGIN)]
+    return [(b"cookie", f"{auth.FRAME_COOKIE}={secret}".encode()), (b"origin", ORIGIN)]
 
 
 async def connect_frame(secret: str, screen=(1920, 1080)) -> tuple[WebsocketCommunicator, dict]:
     communicator = WebsocketCommunicator(application, "/ws/frame/", headers=frame_headers(secret))
     connected, _ = await communicator.connect()
     assert connected
-    await communicator.send_to(
-        text_data=json.dumps({"type": "hello", "screen": {"width": screen[0], "height": screen[1]}})
-    )
+    await communicator.send_to(text_data=json.dumps({"type": "screen", "width": screen[0], "height": screen[1]}))
     state = json.loads(await receive_until(communicator, lambda m: '"type": "state"' in m))
     return communicator, state
 
@@ -72,7 +72,7 @@ def test_a_playlist_change_reaches_only_the_frames_that_show_it(redis_conn):
         hall_socket, hall_state = await connect_frame(hall_secret)
         office_socket, _ = await connect_frame(office_secret)
         assert hall_state["slides"] == []
-        await database_sync_to_async(frame_services.add_photos)(playlist=hall, photo_ids=[photo.pk])
+        await database_sync_to_async(playlists.add_photos)(playlist=hall, photo_ids=[photo.pk])
         state = json.loads(await receive_until(hall_socket, lambda m: '"type": "state"' in m, timeout=5))
         assert photo_ids(state) == [photo.pk]
         await nothing_arrives(office_socket)
@@ -86,7 +86,7 @@ def test_a_playlist_change_reaches_only_the_frames_that_show_it(redis_conn):
 def test_settings_order_and_deletion_are_pushed(redis_conn, media_root):
     playlist = Playlist.objects.create(name="Hall")
     first, second = make_photo_row(), make_photo_row()
-    frame_services.add_photos(playlist=playlist, photo_ids=[first.pk, second.pk])
+    playlists.add_photos(playlist=playlist, photo_ids=[first.pk, second.pk])
     _, secret = make_frame("Hall frame", playlist)
 
     async def scenario():
@@ -97,13 +97,13 @@ def test_settings_order_and_deletion_are_pushed(redis_conn, media_root):
                 PlaylistItem.objects.filter(playlist=playlist).order_by("-position").values_list("pk", flat=True)
             )
         )()
-        await database_sync_to_async(frame_services.reorder)(playlist=playlist, item_ids=items)
+        await database_sync_to_async(playlists.reorder)(playlist=playlist, item_ids=items)
         state = json.loads(await receive_until(socket, lambda m: '"type": "state"' in m))
         assert photo_ids(state) == [second.pk, first.pk]
 
         def slower():
             Playlist.objects.filter(pk=playlist.pk).update(interval=90, transition="kenburns")
-            frame_services.update_playlist(playlist=playlist)
+            playlists.update_playlist(playlist=playlist)
 
         await database_sync_to_async(slower)()
         state = json.loads(await receive_until(socket, lambda m: '"type": "state"' in m))
@@ -122,7 +122,7 @@ def test_a_rotated_and_rerendered_photo_reaches_the_frame(redis_conn, media_root
     photo = make_photo(media_root, DATA / "photos" / "landscape_orientation_1.jpg")
     assert jobs.render_photo(photo.pk) == "ready"
     playlist = Playlist.objects.create(name="Hall")
-    frame_services.add_photos(playlist=playlist, photo_ids=[photo.pk])
+    playlists.add_photos(playlist=playlist, photo_ids=[photo.pk])
     _, secret = make_frame("Hall frame", playlist)
 
     async def scenario():
@@ -165,7 +165,7 @@ def test_revoking_closes_the_frames_socket_and_refuses_it_afterwards(redis_conn)
 
     async def scenario():
         socket, _ = await connect_frame(secret)
-        await database_sync_to_async(frame_services.revoke_frame)(frame=frame)
+        await database_sync_to_async(pairing.revoke_frame)(frame=frame)
         assert json.loads(await receive_until(socket, lambda m: "revoked" in m)) == {"type": "revoked"}
         assert (await socket.receive_output(timeout=5))["type"] == "websocket.close"
         again = WebsocketCommunicator(application, "/ws/frame/", headers=frame_headers(secret))
@@ -191,26 +191,26 @@ def test_sockets_without_a_frame_secret_or_pairing_claim_are_refused(redis_conn)
 
 @pytest.mark.django_db(transaction=True)
 def test_the_browser_showing_a_code_hears_when_it_is_confirmed(redis_conn, user):
-    pairing, claim = frame_auth.start_pairing()
-    headers = [(b"cookie", f"{frame_auth.CLAIM_COOKIE}={claim}".encode()), (b"origin", ORIGIN)]
+    code, claim = pairing.start_pairing()
+    headers = [(b"cookie", f"{pairing.CLAIM_COOKIE}={claim}".encode()), (b"origin", ORIGIN)]
 
     async def scenario():
         communicator = WebsocketCommunicator(application, "/ws/frame/", headers=headers)
         connected, _ = await communicator.connect()
         assert connected
-        await database_sync_to_async(frame_services.pair_frame)(code=pairing.code, name="Hall", playlist=None)
+        await database_sync_to_async(pairing.pair_frame)(code=code.code, name="Hall", playlist=None)
         assert json.loads(await receive_until(communicator, lambda m: "paired" in m)) == {"type": "paired"}
         await communicator.disconnect()
 
     async_to_sync(scenario)()
-    assert PairingCode.objects.get(pk=pairing.pk).frame.name == "Hall"
+    assert PairingCode.objects.get(pk=code.pk).frame.name == "Hall"
 
 
 @pytest.mark.django_db(transaction=True)
 def test_frames_page_sees_connect_heartbeat_and_disconnect_live(redis_conn, client_logged_in):
     photo = make_photo_row()
     playlist = Playlist.objects.create(name="Hall")
-    frame_services.add_photos(playlist=playlist, photo_ids=[photo.pk])
+    playlists.add_photos(playlist=playlist, photo_ids=[photo.pk])
     frame, secret = make_frame("Hall frame", playlist)
 
     async def scenario():
@@ -256,15 +256,15 @@ def test_the_minute_job_switches_and_reverts_a_frame_at_once(redis_conn):
     async def scenario():
         socket, state = await connect_frame(secret)
         assert state["playlist"]["name"] == "Night"
-        assert await database_sync_to_async(frame_services.apply_schedules)() == 1
+        assert await database_sync_to_async(scheduling.apply_schedules)() == 1
         await receive_until(socket, lambda m: '"name": "Night"' in m)
-        assert await database_sync_to_async(frame_services.apply_schedules)() == 0  # no change, no push
+        assert await database_sync_to_async(scheduling.apply_schedules)() == 0  # no change, no push
         await database_sync_to_async(lambda: FrameSchedule.objects.filter(pk=window.pk).update(action="blank"))()
-        assert await database_sync_to_async(frame_services.apply_schedules)() == 1
+        assert await database_sync_to_async(scheduling.apply_schedules)() == 1
         blank = json.loads(await receive_until(socket, lambda m: '"type": "state"' in m))
         assert blank["blank"] is True and blank["slides"] == []
         await database_sync_to_async(lambda: FrameSchedule.objects.filter(pk=window.pk).delete())()
-        assert await database_sync_to_async(frame_services.apply_schedules)() == 1
+        assert await database_sync_to_async(scheduling.apply_schedules)() == 1
         back = json.loads(await receive_until(socket, lambda m: '"type": "state"' in m and '"blank": false' in m))
         assert back["playlist"]["name"] == "Day"
         await socket.disconnect()
@@ -278,61 +278,59 @@ def test_a_screen_no_display_size_covers_is_added_and_rendered(redis_conn, media
     assert jobs.render_photo(photo.pk, stages=["thumbnail"]) == "ready"  # only grid sizes so far
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.READY)
     playlist = Playlist.objects.create(name="Hall")
-    frame_services.add_photos(playlist=playlist, photo_ids=[photo.pk])
+    playlists.add_photos(playlist=playlist, photo_ids=[photo.pk])
     frame, _ = make_frame("Wall", playlist)
 
-    frame_services.report_screen(frame, width=5120, height=2880)
+    screens.record_screen(frame, width=5120, height=2880)
     assert DisplaySize.objects.filter(width=5120, height=2880).exists()
     assert "display-5120x2880" in {spec.name for spec in jobs.current_specs()}
-    frame_services.report_screen(frame, width=1280, height=720)  # covered by a configured size: nothing added
+    screens.record_screen(frame, width=1280, height=720)  # covered by a configured size: nothing added
     assert DisplaySize.objects.count() == 1
 
-    state = frame_services.build_state(Frame.objects.get(pk=frame.pk))
-    shown = state["slides"][0]["photos"][0]
+    shown = state.read_state(Frame.objects.get(pk=frame.pk)).message["slides"][0]["photos"][0]
     assert shown["width"] == 800  # the next-best size meanwhile (thumb2x)
+    assert Photo.objects.get(pk=photo.pk).status == Photo.Status.READY  # reading the state queues nothing
+    assert screens.request_display_renders([frame.pk]) == 1
     assert Photo.objects.get(pk=photo.pk).status == Photo.Status.QUEUED
     run_worker()
     photo = Photo.objects.get(pk=photo.pk)
     assert photo.status == Photo.Status.READY and "display-1280x720" not in photo.variants_by_name
     assert "display-1920x1080" in photo.variants_by_name
-    shown = frame_services.build_state(Frame.objects.get(pk=frame.pk))["slides"][0]["photos"][0]
+    shown = state.read_state(Frame.objects.get(pk=frame.pk)).message["slides"][0]["photos"][0]
     assert (shown["width"], shown["height"]) == (1080, 720)  # smallest covering 1280x720: fits in 1920x1080
 
 
 def test_the_smallest_covering_variant_is_chosen():
     photo = Photo(width=3000, height=2000)
     variants = [
-        frame_services.Variant(name=name, width=w, height=h)
+        Variant(name=name, width=w, height=h)
         for name, w, h in (("thumb", 400, 267), ("preview", 2048, 1365), ("display-1920x1080", 1620, 1080))
     ]
-    chosen, covers = frame_services.choose_variant(photo, variants, (1920, 1080))
+    chosen, covers = state.choose_variant(photo, variants, (1920, 1080))
     assert chosen.name == "display-1920x1080" and covers
-    chosen, covers = frame_services.choose_variant(photo, variants, (960, 1080))  # half a screen: side by side
+    chosen, covers = state.choose_variant(photo, variants, (960, 1080))  # half a screen: side by side
     assert chosen.name == "display-1920x1080" and covers
-    chosen, covers = frame_services.choose_variant(photo, variants, (1920, 540))  # stacked: 810x540 is enough
+    chosen, covers = state.choose_variant(photo, variants, (1920, 540))  # stacked: 810x540 is enough
     assert chosen.name == "display-1920x1080" and covers
-    chosen, covers = frame_services.choose_variant(photo, variants, (600, 400))
+    chosen, covers = state.choose_variant(photo, variants, (600, 400))
     assert chosen.name == "display-1920x1080" and covers  # thumb 400 is too small
-    chosen, covers = frame_services.choose_variant(photo, variants, (3840, 2160))
+    chosen, covers = state.choose_variant(photo, variants, (3840, 2160))
     assert chosen.name == "preview" and not covers
     small = Photo(width=1000, height=800)
-    tiny = [frame_services.Variant(name="preview", width=1000, height=800)]
-    assert frame_services.choose_variant(small, tiny, (3840, 2160)) == (tiny[0], True)  # never more than it has
+    tiny = [Variant(name="preview", width=1000, height=800)]
+    assert state.choose_variant(small, tiny, (3840, 2160)) == (tiny[0], True)  # never more than it has
 
 
 def test_frame_events_use_their_own_group_names():
-    from processing import frame_events
 
-    assert frame_events.frame_group(3) == "frame-3" != frame_events.frame_group(4)
+    assert events.frame_group(3) == "frame-3" != events.frame_group(4)
     with pytest.raises(ValueError):
-        frame_events.command(3, "reboot")
+        events.command(3, "reboot")
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_burst_of_hints_costs_few_state_reads(redis_conn):
     from channels.layers import get_channel_layer
-
-    from processing import frame_events
 
     frame, secret = make_frame("Hall frame", Playlist.objects.create(name="Hall"))
 
@@ -340,7 +338,7 @@ def test_a_burst_of_hints_costs_few_state_reads(redis_conn):
         socket, _ = await connect_frame(secret)
         layer = get_channel_layer()
         for _ in range(20):
-            await layer.group_send(frame_events.frame_group(frame.pk), {"type": frame_events.SYNC_TYPE})
+            await layer.group_send(events.frame_group(frame.pk), {"type": events.SYNC_TYPE})
         states = 0
         while not await socket.receive_nothing(timeout=2):
             states += '"type": "state"' in await socket.receive_from()

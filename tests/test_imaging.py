@@ -415,8 +415,8 @@ def test_perceptual_hash_matches_the_same_scene_in_every_orientation_and_not_ano
         int(source.analysis.phash, 16)
     other, _ = render_all(FORMATS / "hopper.jpg", SPECS[:1])
     for number, value in hashes.items():
-        assert imaging.hash_distance(value, hashes[1]) <= 6, number
-        assert imaging.hash_distance(value, other.analysis.phash) >= 16, number
+        assert hash_distance(value, hashes[1]) <= 6, number
+        assert hash_distance(value, other.analysis.phash) >= 16, number
 
 
 # --- decode once, derive, share ---------------------------------------------------------------------------------
@@ -592,3 +592,7 @@ def test_a_sample_cut_anywhere_is_rejected_cleanly_never_with_another_error(tmp_
         else:
             # Only formats whose decoders stop at the first frame may legitimately ignore a cut later frame.
             assert name in ("sugarshack.mpo", "iss634.webp", "avif_star.avifs", "apng_mode_16bit.png"), fraction
+
+
+def hash_distance(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()

@@ -17,7 +17,7 @@ from rq.job import Job
 
 from gallery import storage
 from gallery.models import Photo
-from processing import jobs, sweeper
+from processing import jobs, liveness, sweeper
 from tests import private_redis
 from tests.conftest import DATA
 
@@ -183,12 +183,12 @@ def test_sweeper_sees_a_started_job_whose_worker_process_died(client_logged_in, 
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING, render_started_at=timezone.now())
     job = Job.fetch(job.id, connection=redis_conn)
     assert job.get_status() == "started"
-    assert sweeper.job_is_live(job, queue) is False
-    assert sweeper.LiveJobs(queue).is_live(job.id) is False
+    assert liveness.job_is_live(job.id, queue) is False
+    assert liveness.LiveJobs(queue).is_live(job.id) is False
 
     redis_conn.hset(worker.key, "pid", os.getpid())  # the same job on a live worker
-    assert sweeper.job_is_live(job, queue) is True
-    assert sweeper.LiveJobs(queue).is_live(job.id) is True
+    assert liveness.job_is_live(job.id, queue) is True
+    assert liveness.LiveJobs(queue).is_live(job.id) is True
 
 
 def test_sweeper_gives_up_after_repeated_interrupted_renders(client_logged_in, redis_conn, settings):
@@ -212,13 +212,15 @@ def test_sweeper_does_not_touch_a_processing_photo_claimed_again_meanwhile(clien
     seen = timezone.now() - timedelta(hours=1)
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING, render_started_at=timezone.now())
     report = sweeper.SweepReport()
-    sweeper._rescue(photo.pk, seen, redis_conn, report)  # what a sweep read before a new render claimed it
+    sweeper._rescue(photo.pk, seen, report)  # what a sweep read before a new render claimed it
     photo.refresh_from_db()
     assert photo.status == Photo.Status.PROCESSING
     assert report.rescued == []
 
 
-def test_rerender_waits_for_a_render_that_is_only_finishing_its_bookkeeping(client_logged_in, redis_conn):
+def test_rerender_waits_for_a_render_that_is_only_finishing_its_bookkeeping(
+    client_logged_in, redis_conn, django_capture_on_commit_callbacks
+):
     """The photo already says ready while RQ still lists its job as started: a reprocess must not skip it."""
     import threading
 
@@ -239,7 +241,8 @@ def test_rerender_waits_for_a_render_that_is_only_finishing_its_bookkeeping(clie
         job.set_status("finished")
 
     threading.Timer(0.3, finish).start()
-    assert jobs.queue_rerender(photo.pk, stages=["thumbnail"]) == "queued"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.requeue(photo.pk, stages=["thumbnail"]) == "queued"
     assert Photo.objects.get(pk=photo.pk).status == Photo.Status.QUEUED
     assert Job.fetch(job.id, connection=redis_conn).kwargs == {"stages": ["thumbnail"]}
 
@@ -251,4 +254,4 @@ def test_rerender_waits_for_a_render_that_is_only_finishing_its_bookkeeping(clie
         pipeline.execute()
     redis_conn.zadd(queue.started_job_registry.key, {f"{job.id}:exec": timezone.now().timestamp() + 600})
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING)
-    assert jobs.queue_rerender(photo.pk) == "busy"
+    assert jobs.requeue(photo.pk) == "busy"

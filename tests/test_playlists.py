@@ -5,8 +5,9 @@ from datetime import time
 
 import pytest
 
-from gallery import frame_services
-from gallery.models import Album, AlbumPhoto, Frame, FrameSchedule, Photo, Playlist, PlaylistAlbum, PlaylistItem
+from gallery.frames import playlists, screens, state
+from gallery.frames.models import Frame, FrameSchedule, Playlist, PlaylistAlbum, PlaylistItem
+from gallery.models import Album, AlbumPhoto, DisplaySize, Photo
 from tests.gallery_factories import make_photo_row
 
 
@@ -52,12 +53,12 @@ def test_add_a_selection_in_order_without_duplicates(client_logged_in, playlist)
 @pytest.mark.django_db
 def test_reorder_by_drag_and_by_buttons(client_logged_in, playlist):
     a, b, c = make_photo_row(), make_photo_row(), make_photo_row()
-    frame_services.add_photos(playlist=playlist, photo_ids=[a.pk, b.pk, c.pk])
+    playlists.add_photos(playlist=playlist, photo_ids=[a.pk, b.pk, c.pk])
     items = dict(PlaylistItem.objects.filter(playlist=playlist).values_list("photo_id", "pk"))
     response = client_logged_in.post(
         f"/playlists/{playlist.pk}/reorder/",
         {"id": [items[c.pk], items[a.pk], items[b.pk]]},
-        headers={"X-Requested-With": "fetch"},
+        headers={"HX-Request": "true"},
     )
     assert response.status_code == 204 and order(playlist) == [c.pk, a.pk, b.pk]
     client_logged_in.post(f"/playlists/{playlist.pk}/move/", {"item": items[b.pk], "direction": "up"})
@@ -71,7 +72,7 @@ def test_reorder_by_drag_and_by_buttons(client_logged_in, playlist):
 @pytest.mark.django_db
 def test_a_followed_album_stays_in_sync_and_a_copied_one_does_not(client_logged_in, playlist):
     own = make_photo_row()
-    frame_services.add_photos(playlist=playlist, photo_ids=[own.pk])
+    playlists.add_photos(playlist=playlist, photo_ids=[own.pk])
     followed, copied = Album.objects.create(name="Summer"), Album.objects.create(name="Winter")
     first, later, snow, more_snow = make_photo_row(), make_photo_row(), make_photo_row(), make_photo_row()
     AlbumPhoto.objects.create(album=followed, photo=first)
@@ -94,7 +95,7 @@ def test_removing_and_deleting_never_delete_photos(client_logged_in, playlist):
     a, b = make_photo_row(), make_photo_row()
     album = Album.objects.create(name="Summer")
     AlbumPhoto.objects.create(album=album, photo=b)
-    frame_services.add_photos(playlist=playlist, photo_ids=[a.pk, b.pk])
+    playlists.add_photos(playlist=playlist, photo_ids=[a.pk, b.pk])
     PlaylistAlbum.objects.create(playlist=playlist, album=album)
     frame = Frame.objects.create(name="Hall frame", playlist=playlist)
     item = PlaylistItem.objects.get(playlist=playlist, photo=a)
@@ -111,12 +112,12 @@ def test_removing_and_deleting_never_delete_photos(client_logged_in, playlist):
 @pytest.mark.django_db
 def test_shuffle_is_stable_for_a_frame_until_the_playlist_changes(playlist):
     photos = [make_photo_row(width=1200, height=800) for _ in range(12)]
-    frame_services.add_photos(playlist=playlist, photo_ids=[p.pk for p in photos])
+    playlists.add_photos(playlist=playlist, photo_ids=[p.pk for p in photos])
     Playlist.objects.filter(pk=playlist.pk).update(shuffle=True)
     frame = Frame.objects.create(name="Hall frame", playlist=playlist)
 
     def shown():
-        return [s["photos"][0]["id"] for s in frame_services.build_state(frame, queue_missing=False)["slides"]]
+        return [s["photos"][0]["id"] for s in state.read_state(frame).message["slides"]]
 
     first = shown()
     assert sorted(first) == sorted(p.pk for p in photos) and first != [p.pk for p in photos]
@@ -127,7 +128,7 @@ def test_shuffle_is_stable_for_a_frame_until_the_playlist_changes(playlist):
 def test_playlist_page_lists_items_in_a_fixed_number_of_queries(
     client_logged_in, playlist, django_assert_max_num_queries
 ):
-    frame_services.add_photos(playlist=playlist, photo_ids=[make_photo_row().pk for _ in range(30)])
+    playlists.add_photos(playlist=playlist, photo_ids=[make_photo_row().pk for _ in range(30)])
     with django_assert_max_num_queries(12):
         response = client_logged_in.get(f"/playlists/{playlist.pk}/")
     assert response.status_code == 200 and response.content.count(b'class="playlist-item"') == 30
@@ -182,8 +183,7 @@ def test_frames_page_query_count_does_not_grow_with_frames(client_logged_in, pla
 
 @pytest.mark.django_db
 def test_a_frame_cannot_add_an_absurd_display_size(playlist):
-    from gallery.models import DisplaySize
 
     frame = Frame.objects.create(name="Wall", playlist=playlist)
-    frame_services.report_screen(frame, width=100000, height=90000)
+    screens.record_screen(frame, width=100000, height=90000)
     assert list(DisplaySize.objects.values_list("width", "height")) == [(8192, 8192)]

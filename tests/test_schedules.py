@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-from gallery.schedules import BLANK, PLAYLIST, Program, Window, program_at, program_for
+from gallery.frames.schedules import BLANK, PLAYLIST, Program, Window, program_at, program_for
 
 DEFAULT = 1
 MORNING = 2

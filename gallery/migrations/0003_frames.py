@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import gallery.models
+import gallery.frames.models
 from django.db import migrations, models
 
 
@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=100)),
-                ('time_zone', models.CharField(default=gallery.models.server_time_zone, help_text='IANA name, e.g. Europe/Berlin', max_length=64)),
+                ('time_zone', models.CharField(default=gallery.frames.models.server_time_zone, help_text='IANA name, e.g. Europe/Berlin', max_length=64)),
                 ('secret_digest', models.CharField(blank=True, editable=False, max_length=64, null=True, unique=True)),
                 ('secret_issued_at', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('revoked_at', models.DateTimeField(blank=True, null=True)),

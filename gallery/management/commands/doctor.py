@@ -8,15 +8,15 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from gallery import diagnostics
+from glowworm import doctor
 
 LABELS = {
-    diagnostics.OK: "ok",
-    diagnostics.WARN: "WARN",
-    diagnostics.ERROR: "FAIL",
-    diagnostics.SKIP: "skip",
+    doctor.OK: "ok",
+    doctor.WARN: "WARN",
+    doctor.ERROR: "FAIL",
+    doctor.SKIP: "skip",
 }
-COLOURS = {diagnostics.OK: "\033[32m", diagnostics.WARN: "\033[33m", diagnostics.ERROR: "\033[31m"}
+COLOURS = {doctor.OK: "\033[32m", doctor.WARN: "\033[33m", doctor.ERROR: "\033[31m"}
 RESET = "\033[0m"
 
 
@@ -31,17 +31,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--stuck-after",
             type=int,
-            default=int(diagnostics.DEFAULT_STUCK_AFTER.total_seconds()),
             metavar="SECONDS",
-            help="A pending photo with no live job for this long counts as stuck (default: %(default)s)",
+            help="A pending photo with no live job for this long counts as stuck (default: the sweeper's delay, "
+            "GLOWWORM_STUCK_AFTER + GLOWWORM_SWEEP_INTERVAL)",
         )
 
     def handle(self, *args, as_json: bool, stuck_after: int, **options) -> None:
-        private = diagnostics.use_private_redis_if_running()
+        private = doctor.use_private_redis_if_running()
         if private and not as_json:
             self.stdout.write(f"REDIS_URL is unset; using the private Redis of `make run` at {private}\n")
-        findings = diagnostics.run_checks(stuck_after=timedelta(seconds=stuck_after))
-        broken = any(finding.status == diagnostics.ERROR for finding in findings)
+        findings = doctor.run_checks(stuck_after=None if stuck_after is None else timedelta(seconds=stuck_after))
+        broken = any(finding.status == doctor.ERROR for finding in findings)
         if as_json:
             self.print_json(findings, broken)
         else:
@@ -49,14 +49,14 @@ class Command(BaseCommand):
         if broken:
             sys.exit(1)
 
-    def print_json(self, findings: list[diagnostics.Finding], broken: bool) -> None:
+    def print_json(self, findings: list[doctor.Finding], broken: bool) -> None:
         body = {
             "ok": not broken,
             "checks": [dict(f.as_dict(), seconds=round(f.seconds, 4)) for f in findings],
         }
         self.stdout.write(json.dumps(body, indent=2, default=str))
 
-    def print_text(self, findings: list[diagnostics.Finding], broken: bool) -> None:
+    def print_text(self, findings: list[doctor.Finding], broken: bool) -> None:
         colour = self.stdout.isatty()
         width = max(len(f.name) for f in findings)
         for finding in findings:
@@ -65,10 +65,10 @@ class Command(BaseCommand):
                 label = f"{COLOURS[finding.status]}{label}{RESET}"
             timing = f"({finding.seconds * 1000:.0f} ms)"
             self.stdout.write(f"{label} {finding.name.ljust(width)}  {finding.summary} {timing}")
-            if finding.fix and finding.status in (diagnostics.WARN, diagnostics.ERROR):
+            if finding.fix and finding.status in (doctor.WARN, doctor.ERROR):
                 self.stdout.write(f"     {' ' * width}  fix: {finding.fix}")
-        errors = sum(f.status == diagnostics.ERROR for f in findings)
-        warnings = sum(f.status == diagnostics.WARN for f in findings)
+        errors = sum(f.status == doctor.ERROR for f in findings)
+        warnings = sum(f.status == doctor.WARN for f in findings)
         if broken:
             self.stdout.write(f"\n{errors} broken, {warnings} warnings: fix the FAIL lines first, top to bottom.")
         elif warnings:

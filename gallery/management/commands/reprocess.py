@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rq import Worker
 
-from gallery.models import Photo
+from gallery.models import Album, Photo
 from processing import jobs, sweeper
 from processing.specs import THUMBNAIL, VARIANT
 
@@ -118,10 +118,6 @@ class Command(BaseCommand):
         return list(photos)
 
     def album_photo_ids(self, name: str):
-        try:
-            from gallery.models import Album
-        except ImportError:
-            raise CommandError("This version of Glowworm has no albums.")
         albums = Album.objects.filter(name__iexact=name)
         if not albums.exists():
             raise CommandError(f"No album named {name!r}.")
@@ -179,7 +175,7 @@ class Command(BaseCommand):
         ids = [photo.pk for photo in photos]
         outcomes = {"queued": 0, "busy": 0, "gone": 0}
         for photo_id in ids:
-            outcomes[jobs.queue_rerender(photo_id, stages=stages, missing_only=missing_only)] += 1
+            outcomes[jobs.requeue(photo_id, stages=stages, missing_only=missing_only)] += 1
         self.stdout.write(
             f"Queued {outcomes['queued']}; {outcomes['busy']} already queued or rendering."
             + (f" {outcomes['gone']} deleted meanwhile." if outcomes["gone"] else "")

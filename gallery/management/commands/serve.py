@@ -114,6 +114,9 @@ class Command(BaseCommand):
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
             call_command("ensure_superuser")
+        if settings.STATIC_ROOT and not settings.WHITENOISE_USE_FINDERS:
+            # Hashed, compressed copies for WhiteNoise; quick when nothing changed. (make dev serves the sources.)
+            call_command("collectstatic", interactive=False, verbosity=0)
 
         children: list[Child] = []
         if not os.environ.get("REDIS_URL"):
@@ -133,9 +136,10 @@ class Command(BaseCommand):
             if number == 1:
                 argv.append("--with-scheduler")
             children.append(Child(f"worker.{number}", self.watched(argv) if reload else argv, env, ""))
-        # Enqueues processing.sweeper.sweep every GLOWWORM_SWEEP_INTERVAL s: nothing stays queued forever.
-        sweeper = [python, manage, "rqcron", "processing.cron"]
-        children.append(Child("sweeper", self.watched(sweeper) if reload else sweeper, env, ""))
+        # The periodic jobs (glowworm/cron.py): the sweep every GLOWWORM_SWEEP_INTERVAL s, so nothing stays queued
+        # forever, and the frame schedules every minute.
+        cron = [python, manage, "rqcron", "glowworm.cron"]
+        children.append(Child("cron", self.watched(cron) if reload else cron, env, ""))
         for index, child in enumerate(children):
             child.colour = COLOURS[index % len(COLOURS)]
         width = max(len(child.name) for child in children)

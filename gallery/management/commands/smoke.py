@@ -22,14 +22,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.core.management.base import BaseCommand, CommandError
 from PIL import Image, ImageDraw, ImageOps
+from PIL.ExifTags import Base
 
 from processing.specs import THUMBNAIL, build_specs
 
 UPRIGHT_SIZE = (600, 900)  # portrait, as a person looks at it
 MARKER = (230, 30, 30)  # the top quarter, when upright
 BODY = (30, 60, 220)
-ORIENTATION_TAG = 0x0112
-DESCRIPTION_TAG = 0x010E
 POLL_INTERVAL = 0.2
 
 
@@ -62,8 +61,8 @@ def make_photo() -> bytes:
     # Orientation 6 means "turn 90 degrees clockwise to view": store it turned the other way.
     sideways = upright.transpose(Image.Transpose.ROTATE_90)
     exif = Image.Exif()
-    exif[ORIENTATION_TAG] = 6
-    exif[DESCRIPTION_TAG] = f"glowworm smoke test {uuid.uuid4()}"
+    exif[Base.Orientation] = 6
+    exif[Base.ImageDescription] = f"glowworm smoke test {uuid.uuid4()}"
     out = io.BytesIO()
     sideways.save(out, "JPEG", quality=90, exif=exif)
     data = out.getvalue()

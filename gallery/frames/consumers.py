@@ -1,0 +1,159 @@
+"""Websockets of the frames (/ws/frame/) and of the gallery's frames page (/ws/frames/)."""
+
+import asyncio
+import json
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from gallery.frames import auth, events, pairing, screens, state, status
+from gallery.frames.models import Frame
+
+# Seconds to wait after a hint before reading the state, so a burst of hints costs one read.
+SYNC_SETTLE = 0.15
+
+
+def _paired_frame(frame_id: int) -> Frame | None:
+    return Frame.objects.filter(pk=frame_id, secret_digest__isnull=False).first()
+
+
+def _state(frame_id: int) -> dict | None:
+    frame = _paired_frame(frame_id)
+    return state.read_state(frame).message if frame else None
+
+
+def _record_screen(frame_id: int, width: int, height: int) -> None:
+    frame = _paired_frame(frame_id)
+    if frame is not None:
+        screens.record_screen(frame, width=width, height=height)
+        status.push_status(frame_id)
+        screens.request_display_renders([frame_id])
+
+
+def _beat(frame_id: int, showing, connected: int = 0) -> None:
+    status.record_heartbeat(frame_id, showing=showing, connected=connected)
+    status.push_status(frame_id)
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class FrameConsumer(AsyncWebsocketConsumer):
+    """A paired frame joins its own group; an unpaired browser showing a code waits in that code's group.
+
+    Frames authenticate with their secret cookie, never a user session. Messages from the frame: screen (its size
+    in physical pixels, sent on connect and on resize; answered with the state), hello (answered with the state),
+    heartbeat and showing (what is on screen)."""
+
+    frame_id = None
+    pairing_group = None
+    sync_task = None
+    sync_again = False
+
+    async def connect(self):
+        cookies = self.scope.get("cookies") or {}
+        frame = await database_sync_to_async(auth.frame_for_secret)(cookies.get(auth.FRAME_COOKIE))
+        if frame is not None:
+            self.frame_id = frame.pk
+            await self.channel_layer.group_add(events.frame_group(frame.pk), self.channel_name)
+            await self.accept()
+            await database_sync_to_async(_beat)(frame.pk, None, 1)
+            return
+        waiting = await database_sync_to_async(pairing.waiting_pairing_for_claim)(cookies.get(pairing.CLAIM_COOKIE))
+        if waiting is not None:
+            self.pairing_group = events.pairing_group(waiting.pk)
+            await self.channel_layer.group_add(self.pairing_group, self.channel_name)
+            await self.accept()
+            if waiting.confirmed_at is not None:  # confirmed while this browser was reconnecting
+                await self.send(text_data=json.dumps({"type": "paired"}))
+            return
+        await self.close(code=4403)
+
+    async def disconnect(self, code):
+        if self.sync_task is not None:
+            self.sync_task.cancel()
+        if self.frame_id is not None:
+            await self.channel_layer.group_discard(events.frame_group(self.frame_id), self.channel_name)
+            await database_sync_to_async(_beat)(self.frame_id, None, -1)
+        if self.pairing_group is not None:
+            await self.channel_layer.group_discard(self.pairing_group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.frame_id is None:
+            return
+        try:
+            message = json.loads(text_data or "{}")
+            kind = message.get("type")
+        except (ValueError, AttributeError):
+            return
+        if kind == "screen":
+            width, height = _int_or_none(message.get("width")), _int_or_none(message.get("height"))
+            if width and height and width > 0 and height > 0:
+                await database_sync_to_async(_record_screen)(self.frame_id, width, height)
+            await self._send_state(await database_sync_to_async(_state)(self.frame_id))
+        elif kind == "hello":
+            await self._send_state(await database_sync_to_async(_state)(self.frame_id))
+            await database_sync_to_async(_beat)(self.frame_id, _int_or_none(message.get("showing")))
+        elif kind in ("heartbeat", "showing"):
+            await database_sync_to_async(_beat)(self.frame_id, _int_or_none(message.get("photo")))
+
+    async def _send_state(self, message):
+        if message is None:  # revoked meanwhile
+            await self.send(text_data=json.dumps({"type": "revoked"}))
+            await self.close(code=4403)
+            return
+        await self.send(text_data=json.dumps(message))
+
+    async def frame_sync(self, event):
+        # Handlers run one at a time, so the read happens in a task: hints that arrive meanwhile (a render or a
+        # bulk change sends them in bursts) only ask for one more read.
+        if self.sync_task is not None and not self.sync_task.done():
+            self.sync_again = True
+            return
+        self.sync_task = asyncio.ensure_future(self._sync_soon())
+
+    async def _sync_soon(self):
+        while True:
+            await asyncio.sleep(SYNC_SETTLE)
+            self.sync_again = False
+            await self._send_state(await database_sync_to_async(_state)(self.frame_id))
+            if not self.sync_again:
+                return
+
+    async def frame_command(self, event):
+        await self.send(text_data=json.dumps({"type": "command", "command": event["command"]}))
+
+    async def frame_revoked(self, event):
+        await self.send(text_data=json.dumps({"type": "revoked"}))
+        await self.close(code=4403)
+
+    async def frame_paired(self, event):
+        await self.send(text_data=json.dumps({"type": "paired"}))
+
+
+class FramesAdminConsumer(AsyncWebsocketConsumer):
+    """The gallery's frames page: live status fragments, for logged-in users only."""
+
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        await self.channel_layer.group_add(events.FRAMES_ADMIN_GROUP, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        await self.channel_layer.group_discard(events.FRAMES_ADMIN_GROUP, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        # Any message (the page sends one on every (re)connect) asks for the current status of every frame.
+        html = await database_sync_to_async(status.status_html)()
+        if html:
+            await self.send(text_data=html)
+
+    async def frames_status(self, event):
+        await self.send(text_data=event["html"])

@@ -1,0 +1,205 @@
+"""What a frame shows now: its program (schedule, else default playlist), the playlist's photos laid out in slides,
+and the variant of each photo sized for the frame's screen. Reads only: nothing here writes or queues work.
+
+The database is the source of truth: a frame asks for its state on every (re)connect, and pushes only tell it to
+ask again.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+
+from gallery.frames import schedules, slides
+from gallery.frames.models import Frame, FrameSchedule, Playlist, PlaylistAlbum, PlaylistItem
+from gallery.models import AlbumPhoto, Photo, Variant
+
+# Screen assumed until a frame reports its own (a 1080p television).
+DEFAULT_SCREEN = (1920, 1080)
+
+
+def zone_of(frame: Frame) -> ZoneInfo:
+    try:
+        return ZoneInfo(frame.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+def windows_of(frame: Frame) -> list[schedules.Window]:
+    return [
+        schedules.Window(
+            id=row.pk,
+            weekdays=schedules.parse_weekdays(row.weekdays),
+            start=row.start,
+            end=row.end,
+            action=row.action,
+            playlist_id=row.playlist_id,
+            priority=row.priority,
+        )
+        for row in FrameSchedule.objects.filter(frame=frame)
+    ]
+
+
+def program(frame: Frame, when: datetime | None = None) -> schedules.Program:
+    return schedules.program_at(
+        windows_of(frame), default_playlist_id=frame.playlist_id, when=when or timezone.now(), zone=zone_of(frame)
+    )
+
+
+def current_playlist(frame: Frame, decision: schedules.Program | None = None) -> Playlist | None:
+    decision = decision or program(frame)
+    if decision.blank or decision.playlist_id is None:
+        return None
+    return Playlist.objects.filter(pk=decision.playlist_id).first()
+
+
+def frame_may_see_photo(frame: Frame, photo_id: int) -> bool:
+    playlist = current_playlist(frame)
+    return playlist is not None and playlist.contains_photo(photo_id)
+
+
+def screen_of(frame: Frame) -> tuple[int, int]:
+    return (frame.screen_width or DEFAULT_SCREEN[0], frame.screen_height or DEFAULT_SCREEN[1])
+
+
+def needed_size(photo_width: int, photo_height: int, cell_width: int, cell_height: int) -> tuple[int, int]:
+    """Pixels a photo fills when fitted (contain) into a cell; never more than the photo has."""
+    scale = min(cell_width / photo_width, cell_height / photo_height, 1.0)
+    return round(photo_width * scale), round(photo_height * scale)
+
+
+def choose_variant(photo: Photo, variants: list[Variant], cell: tuple[int, int]) -> tuple[Variant | None, bool]:
+    """The smallest variant that covers the cell, else the largest there is. Returns (variant, covers)."""
+    if not variants or not photo.width or not photo.height:
+        return None, False
+    need_w, need_h = needed_size(photo.width, photo.height, *cell)
+    # One pixel of slack: a variant rounded down when it was rendered still covers.
+    covering = [v for v in variants if max(v.width, v.height) >= max(need_w, need_h) - 1]
+    if covering:
+        return min(covering, key=lambda v: v.width * v.height), True
+    return max(variants, key=lambda v: v.width * v.height), False
+
+
+def variant_url(variant: Variant) -> str:
+    return reverse("frame-variant", args=[variant.pk, variant.file.rsplit("/", 1)[-1]])
+
+
+def _captions(photos: list[Photo], zone: ZoneInfo) -> dict[int, str]:
+    albums: dict[int, str] = {}
+    for photo_id, name in (
+        AlbumPhoto.objects.filter(photo__in=photos)
+        .order_by("album__name", "album_id")
+        .values_list("photo_id", "album__name")
+    ):
+        albums.setdefault(photo_id, name)
+    captions = {}
+    for photo in photos:
+        parts = []
+        if photo.taken_at:
+            parts.append(date_format(photo.taken_at.astimezone(zone), "j F Y"))
+        if photo.pk in albums:
+            parts.append(albums[photo.pk])
+        captions[photo.pk] = " · ".join(parts)
+    return captions
+
+
+def _cell(screen: tuple[int, int], layout: str) -> tuple[int, int]:
+    if layout == slides.STACKED:
+        return screen[0], screen[1] // 2
+    if layout == slides.SIDE_BY_SIDE:
+        return screen[0] // 2, screen[1]
+    return screen
+
+
+@dataclass
+class FrameState:
+    message: dict  # what the slideshow gets, as JSON: no metadata beyond the caption, no original or API URLs
+    screen: tuple[int, int]
+    # Ready photos shown with a variant smaller than their cell (the frame shows the next-best one meanwhile).
+    lacking: list[Photo] = field(default_factory=list)
+
+
+def read_state(frame: Frame, *, now: datetime | None = None) -> FrameState:
+    """Everything the slideshow needs now."""
+    decision = program(frame, now)
+    playlist = current_playlist(frame, decision)
+    screen = screen_of(frame)
+    message = {
+        "type": "state",
+        "frame": {"id": frame.pk, "name": frame.name},
+        "blank": decision.blank,
+        "playlist": None,
+        "slides": [],
+    }
+    state = FrameState(message=message, screen=screen)
+    if playlist is None:
+        return state
+    message["playlist"] = {
+        "id": playlist.pk,
+        "name": playlist.name,
+        "interval": playlist.interval,
+        "transition": playlist.transition,
+        "captions": playlist.captions,
+    }
+    ids = playlist.photo_ids()
+    if playlist.shuffle:
+        # Stable for a frame until the playlist changes, so a reconnect does not reshuffle what is on screen.
+        random.Random(f"{frame.pk}:{playlist.pk}:{playlist.updated_at.isoformat()}").shuffle(ids)
+    photos = Photo.objects.filter(pk__in=ids).exclude(status=Photo.Status.FAILED).prefetch_related("variants").in_bulk()
+    ordered = [photos[pk] for pk in ids if pk in photos and photos[pk].variants_by_name]
+    layout = slides.pair([slides.Shape(p.pk, p.width, p.height) for p in ordered], portrait_frame=screen[1] > screen[0])
+    captions = _captions(ordered, zone_of(frame)) if playlist.captions else {}
+    for slide in layout:
+        entries = []
+        for photo_id in slide.ids:
+            photo = photos[photo_id]
+            variant, covers = choose_variant(photo, list(photo.variants_by_name.values()), _cell(screen, slide.layout))
+            if variant is None:
+                continue
+            if not covers and photo.status == Photo.Status.READY:
+                state.lacking.append(photo)
+            entries.append(
+                {
+                    "id": photo.pk,
+                    "src": variant_url(variant),
+                    "width": variant.width,
+                    "height": variant.height,
+                    "caption": captions.get(photo.pk, ""),
+                }
+            )
+        if entries:
+            message["slides"].append(
+                {"key": "-".join(str(e["id"]) for e in entries), "layout": slide.layout, "photos": entries}
+            )
+    return state
+
+
+def frames_showing_playlists(playlist_ids: set[int]) -> list[int]:
+    """Frames whose default playlist is one of these, or whose schedule may switch to one."""
+    if not playlist_ids:
+        return []
+    return list(
+        Frame.objects.filter(Q(playlist_id__in=playlist_ids) | Q(schedules__playlist_id__in=playlist_ids))
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+
+
+def playlists_with_photo(photo_id: int) -> set[int]:
+    direct = PlaylistItem.objects.filter(photo_id=photo_id).values_list("playlist_id", flat=True)
+    via_album = PlaylistAlbum.objects.filter(album__memberships__photo_id=photo_id).values_list(
+        "playlist_id", flat=True
+    )
+    return set(direct) | set(via_album)
+
+
+def frames_showing_photo(photo_id: int) -> list[int]:
+    return frames_showing_playlists(playlists_with_photo(photo_id))

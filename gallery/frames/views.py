@@ -1,0 +1,233 @@
+"""Frame views: the kiosk page and its endpoints (frame secret, no user), and the gallery's frames pages."""
+
+import io
+from datetime import datetime
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from gallery.frames import auth, events, pairing, schedules, scheduling, state, status
+from gallery.frames.forms import CommandForm, FrameForm, PairForm, PreviewForm, ScheduleForm
+from gallery.frames.models import Frame, FrameSchedule, Playlist
+from gallery.media import variant_response
+from gallery.models import Variant
+
+# ---------------------------------------------------------------------------------------------------------------
+# The frame's side. A browser is either a paired frame (secret cookie), or shows a pairing code.
+
+
+@login_not_required
+@never_cache
+def frame_page(request):
+    frame = auth.frame_for_secret(request.COOKIES.get(auth.FRAME_COOKIE))
+    if frame is not None:
+        request.frame = frame
+        response = render(request, "frame/show.html", {"frame": frame})
+        auth.renew_if_due(request, response)
+        return response
+    shown = pairing.pairing_for_claim(request.COOKIES.get(pairing.CLAIM_COOKIE))
+    if shown is not None and shown.confirmed_at is not None:
+        claimed = pairing.claim_secret(shown)
+        if claimed is not None:
+            _, secret = claimed
+            response = redirect("frame")
+            auth.set_secret_cookie(response, secret)
+            response.delete_cookie(pairing.CLAIM_COOKIE, samesite="Strict")
+            return response
+    now = timezone.now()
+    claim = None
+    if shown is None or shown.confirmed_at is not None or shown.expires_at <= now:
+        try:
+            shown, claim = pairing.start_pairing()
+        except pairing.TooManyWaiting:
+            response = HttpResponse("Too many frames are waiting to be paired; try again in a few minutes.", status=429)
+            response["Retry-After"] = "600"
+            return response
+    context = {
+        "pairing": shown,
+        "expires_in": max(1, int((shown.expires_at - now).total_seconds())),
+        "pair_url": request.build_absolute_uri(reverse("frame-pair")),
+    }
+    response = render(request, "frame/pair.html", context)
+    if claim is not None:
+        pairing.set_claim_cookie(response, claim)
+    if request.COOKIES.get(auth.FRAME_COOKIE):
+        response.delete_cookie(auth.FRAME_COOKIE, samesite="Strict")  # revoked: forget it
+    return response
+
+
+@login_not_required
+@never_cache
+def frame_qr(request):
+    """The approve link of the code this browser shows, as a QR code for a phone (SVG, rendered here)."""
+    shown = pairing.pairing_for_claim(request.COOKIES.get(pairing.CLAIM_COOKIE))
+    if shown is None or shown.confirmed_at is not None or shown.expires_at <= timezone.now():
+        raise PermissionDenied("This browser shows no pairing code.")
+    link = request.build_absolute_uri(reverse("frame-pair") + f"?code={shown.code}")
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="svg", scale=8, border=2, dark="#000", light="#fff", xmldecl=False)
+    return HttpResponse(buffer.getvalue(), content_type="image/svg+xml")
+
+
+@auth.frame_required
+@never_cache
+def frame_state(request):
+    """The whole state as JSON, as the websocket sends it (the frame reports its screen over the websocket)."""
+    return JsonResponse(state.read_state(request.frame).message)
+
+
+@auth.frame_required
+def frame_variant(request, pk, name):
+    """A variant file, only when its photo is in the playlist the frame shows now."""
+    variant = Variant.objects.filter(pk=pk).first()
+    if variant is None or variant.file.rsplit("/", 1)[-1] != name:
+        raise Http404()
+    if not state.frame_may_see_photo(request.frame, variant.photo_id):
+        raise Http404()
+    return variant_response(variant.file)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The gallery's side (logged-in users).
+
+
+def frame_list(request):
+    frames = list(Frame.objects.select_related("playlist", "showing").prefetch_related("showing__variants"))
+    now = timezone.now()
+    for frame in frames:
+        frame.online = status.is_online(frame, now)
+    return render(request, "frames/list.html", {"frames": frames, "playlists": Playlist.objects.all()})
+
+
+def frame_pair(request):
+    form = PairForm(request.POST or None, initial={"code": request.GET.get("code", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            frame = pairing.pair_frame(
+                code=data["code"],
+                name=(data["name"] or "").strip(),
+                playlist=data["playlist"],
+                replace=data["replace"],
+            )
+        except pairing.PairingError as exc:
+            form.add_error("code", str(exc))
+        else:
+            messages.success(request, f"Paired {frame}. It starts its slideshow in a moment.")
+            return redirect("frames")
+    return render(request, "frames/pair.html", {"form": form})
+
+
+def frame_detail(request, pk):
+    frame = get_object_or_404(Frame.objects.select_related("playlist"), pk=pk)
+    form = FrameForm(request.POST or None, instance=frame, prefix="frame")
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        scheduling.settings_changed(frame)
+        messages.success(request, f"Saved {frame}.")
+        return redirect(frame)
+    rows = list(FrameSchedule.objects.filter(frame=frame).select_related("playlist"))
+    for row in rows:
+        row.days = schedules.describe_weekdays(schedules.parse_weekdays(row.weekdays))
+    preview_form = PreviewForm(request.GET or None)
+    preview = None
+    if request.GET and preview_form.is_valid():
+        decision = schedules.program_for(
+            state.windows_of(frame),
+            default_playlist_id=frame.playlist_id,
+            weekday=preview_form.cleaned_data["weekday"],
+            at=preview_form.cleaned_data["at"],
+        )
+        preview = _describe(decision, rows)
+    now_decision = state.program(frame)
+    context = {
+        "frame": frame,
+        "form": form,
+        "schedules": rows,
+        "schedule_form": ScheduleForm(prefix="schedule"),
+        "preview_form": preview_form,
+        "preview": preview,
+        "now": _describe(now_decision, rows),
+        "local_now": datetime.now(state.zone_of(frame)),
+        "online": status.is_online(frame),
+    }
+    return render(request, "frames/detail.html", context)
+
+
+def _describe(decision: schedules.Program, rows: list[FrameSchedule]) -> str:
+    window = next((row for row in rows if row.pk == decision.window_id), None)
+    if decision.blank:
+        what = "a blank screen"
+    elif decision.playlist_id:
+        playlist = Playlist.objects.filter(pk=decision.playlist_id).first()
+        what = f"the playlist “{playlist}”" if playlist else "nothing"
+    else:
+        what = "nothing (no playlist assigned)"
+    what = what[0].upper() + what[1:]
+    if window is None:
+        return f"{what}: no window applies, so the default playlist."
+    return (
+        f"{what}, from the window “{window.days} {window.start:%H:%M}–{window.end:%H:%M}” (priority {window.priority})."
+    )
+
+
+@require_POST
+def frame_schedule_add(request, pk):
+    frame = get_object_or_404(Frame, pk=pk)
+    form = ScheduleForm(request.POST, prefix="schedule")
+    if form.is_valid():
+        schedule = form.save(commit=False)
+        schedule.frame = frame
+        schedule.save()
+        scheduling.settings_changed(frame)
+        messages.success(request, "Added the time window.")
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}" if field != "__all__" else " ".join(errors))
+    return redirect(frame)
+
+
+@require_POST
+def frame_schedule_delete(request, pk, schedule_pk):
+    frame = get_object_or_404(Frame, pk=pk)
+    FrameSchedule.objects.filter(frame=frame, pk=schedule_pk).delete()
+    scheduling.settings_changed(frame)
+    messages.success(request, "Removed the time window.")
+    return redirect(frame)
+
+
+@require_POST
+def frame_command(request, pk):
+    frame = get_object_or_404(Frame, pk=pk)
+    form = CommandForm(request.POST)
+    if form.is_valid():
+        events.command(frame.pk, form.cleaned_data["command"])
+    if request.htmx:
+        return HttpResponse(status=204 if form.is_valid() else 400)
+    return redirect("frames")
+
+
+@require_POST
+def frame_revoke(request, pk):
+    frame = get_object_or_404(Frame, pk=pk)
+    pairing.revoke_frame(frame=frame)
+    messages.success(request, f"Revoked {frame}. It shows a pairing code again; pair it to bring it back.")
+    return redirect(frame)
+
+
+def frame_delete(request, pk):
+    frame = get_object_or_404(Frame, pk=pk)
+    if request.method == "POST":
+        pairing.revoke_frame(frame=frame)
+        frame.delete()
+        messages.success(request, f"Deleted {frame}.")
+        return redirect("frames")
+    return render(request, "frames/delete.html", {"object": frame, "kind": "frame", "cancel": frame.get_absolute_url()})
