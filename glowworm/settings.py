@@ -163,9 +163,6 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": database_from_url(env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'glowworm.sqlite3'}"))}
-if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    # The browser tests run Daphne and workers as separate processes: they need a file, not :memory:.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
