@@ -10,10 +10,13 @@ from processing import formats
 
 
 def variant_response(relative: str) -> FileResponse:
-    """A rendered variant, inline. Variant names change on every render, so a name's content never changes."""
+    """A rendered variant, inline. Variant names change on every render, so a name's content never changes.
+
+    The name is resolved first and must then lie under variants/: `..`, encoded dots, symlinks out of the folder
+    and names the file system refuses all answer 404."""
     try:
-        handle = open(storage.media_path(relative), "rb")
-    except (ValueError, FileNotFoundError, IsADirectoryError):
+        handle = open(storage.media_path(relative, under="variants"), "rb")
+    except (ValueError, OSError):
         raise Http404() from None
     response = FileResponse(handle, content_type=formats.mime_type_of(relative))
     response["Cache-Control"] = "private, max-age=31536000, immutable"

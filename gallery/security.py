@@ -5,16 +5,18 @@ no eval: htmx runs with allowEval false), images from this origin plus data: URI
 and connect to this origin over HTTP and its websocket. Django's admin pages use inline styles and the django-rq
 dashboard under /admin/rq/ uses inline scripts; those staff-only pages get a policy that allows them.
 
-Login rate limiting counts failed logins in Django's cache per (username, client address) and per client
-address. The default cache is per-process memory: Glowworm serves HTTP from one Daphne process, so one
-counter sees every attempt, it needs no table or Redis round trip, and it still works when Redis is down. A
-restart forgets the counts, which costs an attacker a restart they cannot cause. Locking per username+address
-(not per username alone) means a stranger cannot lock the owner out of their own library.
+Login rate limiting counts failed logins in Django's cache, which is Redis (shared by every web process and host):
+see the counters below. Client addresses come from gallery.proxies (trusted proxies only). When Redis is down,
+logging in still works, without limits, and a warning is logged.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
+import time
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -33,6 +35,10 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django_htmx.middleware import HtmxDetails
+
+from gallery.proxies import client_network
+
+logger = logging.getLogger(__name__)
 
 
 def content_security_policy(request) -> str:
@@ -75,56 +81,100 @@ class SecurityHeadersMiddleware:
 
 
 def client_address(request) -> str:
-    if settings.SECURE_PROXY_SSL_HEADER:
-        # Behind our reverse proxy the peer is the proxy; the address it appended last is the client's.
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
+    """The client's address (gallery.proxies.TrustedProxyMiddleware has already put it in REMOTE_ADDR)."""
     return request.META.get("REMOTE_ADDR", "")
+
+
+# --- login rate limiting --------------------------------------------------------------------------------------
+# Three counters in the shared cache (Redis, so every web process and host sees the same counts):
+# - per username and client network: a few failures, then that pair waits out the window;
+# - per client network (IPv6 by /64): many usernames tried from one place;
+# - per username from anywhere: after the same few failures, each further attempt waits a growing back-off
+#   (BACKOFF_BASE seconds doubling, at most the window), so a botnet guessing one account gets a handful of tries
+#   an hour while the owner is only delayed, never locked out for long.
+BACKOFF_BASE = 30
 
 
 def _key(*parts: str) -> str:
     digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
-    return f"glowworm:login-failures:{digest}"
+    return f"glowworm:login:{digest}"
 
 
-def _keys(username: str, address: str) -> tuple[str, str]:
-    return _key("user+address", username.strip().lower(), address), _key("address", address)
+@dataclass(frozen=True)
+class LoginKeys:
+    pair: str
+    network: str
+    user: str
+    user_wait: str
+
+    @classmethod
+    def of(cls, username: str, address: str) -> LoginKeys:
+        name, network = username.strip().lower(), client_network(address)
+        return cls(
+            pair=_key("user+network", name, network),
+            network=_key("network", network),
+            user=_key("user", name),
+            user_wait=_key("user-wait", name),
+        )
 
 
-def _bump(key: str) -> None:
+def _count(key: str) -> int:
     window = settings.GLOWWORM_LOGIN_WINDOW
-    if not cache.add(key, 1, timeout=window):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, timeout=window)
+    if cache.add(key, 1, timeout=window):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        return 1
 
 
-def login_blocked(username: str, address: str) -> bool:
-    pair, per_address = _keys(username, address)
-    return (cache.get(pair) or 0) >= settings.GLOWWORM_LOGIN_FAILURES or (
-        cache.get(per_address) or 0
-    ) >= settings.GLOWWORM_LOGIN_FAILURES_PER_IP
+def login_wait(username: str, address: str) -> int:
+    """Seconds this login attempt must wait (0: go ahead)."""
+    keys = LoginKeys.of(username, address)
+    try:
+        counts = cache.get_many([keys.pair, keys.network])
+        if counts.get(keys.pair, 0) >= settings.GLOWWORM_LOGIN_FAILURES:
+            return settings.GLOWWORM_LOGIN_WINDOW
+        if counts.get(keys.network, 0) >= settings.GLOWWORM_LOGIN_FAILURES_PER_IP:
+            return settings.GLOWWORM_LOGIN_WINDOW
+        until = cache.get(keys.user_wait)
+    except Exception:  # the cache (Redis) is down: logging in still works, unlimited meanwhile
+        logger.warning("Login rate limiting is off: the cache is unreachable", exc_info=True)
+        return 0
+    return max(0, math.ceil(until - time.time())) if until else 0
+
+
+def count_login_failure(sender, credentials, request=None, **kwargs):
+    if request is None:
+        return
+    keys = LoginKeys.of(str(credentials.get("username", "")), client_address(request))
+    try:
+        _count(keys.pair)
+        _count(keys.network)
+        failures = _count(keys.user)
+        if failures >= settings.GLOWWORM_LOGIN_FAILURES:
+            beyond = failures - settings.GLOWWORM_LOGIN_FAILURES
+            wait = min(BACKOFF_BASE * 2**beyond, settings.GLOWWORM_LOGIN_WINDOW)
+            cache.set(keys.user_wait, time.time() + wait, timeout=wait)
+    except Exception:
+        logger.warning("Could not count a failed login: the cache is unreachable", exc_info=True)
+
+
+def forget_login_failures(sender, request, user, **kwargs):
+    if request is None:
+        return
+    keys = LoginKeys.of(user.get_username(), client_address(request))
+    try:
+        cache.delete_many([keys.pair, keys.user, keys.user_wait])
+    except Exception:
+        logger.warning("Could not clear login failures: the cache is unreachable", exc_info=True)
 
 
 def connect_receivers() -> None:
     """Called from GalleryConfig.ready()."""
     user_login_failed.connect(count_login_failure, dispatch_uid="glowworm-count-login-failure")
     user_logged_in.connect(forget_login_failures, dispatch_uid="glowworm-forget-login-failures")
-
-
-def count_login_failure(sender, credentials, request=None, **kwargs):
-    if request is None:
-        return
-    pair, per_address = _keys(str(credentials.get("username", "")), client_address(request))
-    _bump(pair)
-    _bump(per_address)
-
-
-def forget_login_failures(sender, request, user, **kwargs):
-    if request is not None:
-        cache.delete(_keys(user.get_username(), client_address(request))[0])
 
 
 def _login_paths() -> set[str]:
@@ -138,7 +188,7 @@ def _login_paths() -> set[str]:
 
 
 class LoginRateLimitMiddleware:
-    """Answers 429 to a login POST after too many failures, before the password is even checked."""
+    """Answers 429 to a login POST that must wait, before the password is even checked."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -149,17 +199,16 @@ class LoginRateLimitMiddleware:
             if self.paths is None:
                 self.paths = _login_paths()
             if request.path in self.paths:
-                username = request.POST.get("username", "")
-                if login_blocked(username, client_address(request)):
-                    return self.too_many(request)
+                wait = login_wait(request.POST.get("username", ""), client_address(request))
+                if wait:
+                    return self.too_many(request, wait)
         return self.get_response(request)
 
-    def too_many(self, request):
-        minutes = max(1, settings.GLOWWORM_LOGIN_WINDOW // 60)
+    def too_many(self, request, wait: int):
+        when = f"{math.ceil(wait / 60)} minutes" if wait >= 90 else f"{wait} seconds"
         messages.error(
             request,
-            f"Too many failed log-in attempts. Wait {minutes} minutes and try again, or ask the owner to reset "
-            "your password.",
+            f"Too many failed log-in attempts. Wait {when} and try again, or ask the owner to reset your password.",
         )
         response = render(
             request,
@@ -167,7 +216,7 @@ class LoginRateLimitMiddleware:
             {"form": AuthenticationForm(request), "next": request.POST.get("next", "")},
             status=429,
         )
-        response["Retry-After"] = str(settings.GLOWWORM_LOGIN_WINDOW)
+        response["Retry-After"] = str(wait)
         return response
 
 

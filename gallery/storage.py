@@ -10,11 +10,17 @@ from django.conf import settings
 from processing import formats
 
 
-def media_path(relative: str) -> Path:
+def media_path(relative: str, *, under: str = "") -> Path:
+    """The absolute path of a stored file, resolved (symlinks followed), which must lie under MEDIA_ROOT (or its
+    folder `under`): ValueError otherwise, or for a name the file system cannot even look at."""
     root = Path(settings.MEDIA_ROOT).resolve()
-    path = (root / relative).resolve()
-    if root not in path.parents:
-        raise ValueError(f"{relative!r} is outside MEDIA_ROOT")
+    base = root / under if under else root
+    try:
+        path = (root / relative).resolve()
+    except (OSError, RuntimeError, ValueError):  # a name too long, a symlink loop, a NUL byte
+        raise ValueError(f"{relative[:80]!r} is not a usable name") from None
+    if base not in path.parents:
+        raise ValueError(f"{relative[:80]!r} is outside {base}")
     return path
 
 

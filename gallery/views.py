@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_not_required
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Count, Max, Prefetch, prefetch_related_objects
-from django.http import Http404, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -333,9 +333,7 @@ def original(request, pk):
 
 
 def media(request, path):
-    # Only rendered variants are served here; originals go through `original` as attachments.
-    if not path.startswith("variants/"):
-        raise Http404()
+    # Only rendered variants are served here (variant_response checks); originals go through `original`.
     return variant_response(path)
 
 

@@ -372,6 +372,7 @@ def use_private_redis_if_running() -> str | None:
 
     settings.REDIS_URL = url
     settings.RQ_QUEUES = {name: dict(config, URL=url) for name, config in settings.RQ_QUEUES.items()}
+    settings.CACHES = {"default": dict(settings.CACHES["default"], LOCATION=url)}
     settings.CHANNEL_LAYERS = {
         "default": dict(
             settings.CHANNEL_LAYERS["default"], CONFIG=dict(settings.CHANNEL_LAYERS["default"]["CONFIG"], hosts=[url])

@@ -128,6 +128,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "gallery.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -207,6 +208,15 @@ RQ_QUEUES = {
     "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
 }
 RQ = {"WORKER_CLASS": "processing.worker.GlowwormWorker"}
+# The shared cache (login and pairing rate limits) lives in the same Redis, so every web process and host agrees.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "glowworm",
+        "OPTIONS": {"socket_connect_timeout": 3, "socket_timeout": 5},
+    }
+}
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -228,7 +238,15 @@ HTTPS = env_bool("GLOWWORM_HTTPS", False)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("GLOWWORM_BEHIND_PROXY") else None
+if "GLOWWORM_BEHIND_PROXY" in os.environ:
+    raise ImproperlyConfigured(
+        "GLOWWORM_BEHIND_PROXY is gone: set GLOWWORM_TRUSTED_PROXIES to the proxy's addresses (CIDRs, e.g. "
+        "10.0.0.0/8,127.0.0.1) or to the number of proxies in front of Glowworm."
+    )
+# Which peers may tell us the client's address (X-Forwarded-For) and scheme (X-Forwarded-Proto): gallery/proxies.py.
+GLOWWORM_TRUSTED_PROXIES = env("GLOWWORM_TRUSTED_PROXIES")
+# Read only when a trusted proxy sent it: gallery.proxies.TrustedProxyMiddleware drops it otherwise.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Glowworm's own settings.
 GLOWWORM_MAX_UPLOAD_MB = env_int("GLOWWORM_MAX_UPLOAD_MB", 200)
@@ -247,7 +265,8 @@ GLOWWORM_STUCK_AFTER = env_int("GLOWWORM_STUCK_AFTER", 180)  # seconds a photo m
 GLOWWORM_RENDER_MAX_RESCUES = env_int("GLOWWORM_RENDER_MAX_RESCUES", 3)  # interrupted renders before "failed"
 # A re-render's replaced files are deleted this many seconds later, so pages still showing them never break.
 GLOWWORM_REPLACED_FILE_GRACE = env_int("GLOWWORM_REPLACED_FILE_GRACE", 600)
-# Login rate limit (gallery/security.py): failures per username+address, and per address, in the window.
+# Login rate limit (gallery/security.py): failures per username+network (and per username from anywhere, then a
+# growing back-off), and per network (an IPv4 address or an IPv6 /64), in the window.
 GLOWWORM_LOGIN_FAILURES = env_int("GLOWWORM_LOGIN_FAILURES", 5)
 GLOWWORM_LOGIN_FAILURES_PER_IP = env_int("GLOWWORM_LOGIN_FAILURES_PER_IP", 30)
 GLOWWORM_LOGIN_WINDOW = env_int("GLOWWORM_LOGIN_WINDOW", 900)  # seconds

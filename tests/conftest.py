@@ -16,6 +16,7 @@ import pytest
 import redis
 from django.conf import settings as django_settings
 from django.db import connection
+from django.test.signals import setting_changed
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -53,6 +54,8 @@ def redis_url():
     layer = django_settings.CHANNEL_LAYERS["default"]
     hosts = [dict(host, address=url) for host in layer["CONFIG"]["hosts"]]
     django_settings.CHANNEL_LAYERS = {"default": dict(layer, CONFIG=dict(layer["CONFIG"], hosts=hosts))}
+    django_settings.CACHES = {"default": dict(django_settings.CACHES["default"], LOCATION=url)}
+    setting_changed.send(sender=None, setting="CACHES", value=django_settings.CACHES, enter=True)
     from channels.layers import channel_layers
 
     channel_layers.backends.clear()

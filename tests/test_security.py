@@ -7,11 +7,15 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
+from django.core.exceptions import ImproperlyConfigured
+from django.test import Client, RequestFactory
 
+from gallery import security
+from gallery.proxies import TrustedProxies, TrustedProxyMiddleware, client_network
 from tests.conftest import DATA, ROOT
 
 pytestmark = pytest.mark.django_db
@@ -104,7 +108,7 @@ def login(client, username, password, address="10.0.0.1"):
     return client.post("/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
-def test_login_is_blocked_after_repeated_failures_for_that_user_and_address(user, settings):
+def test_login_is_blocked_after_repeated_failures_for_that_user_and_address(user, settings, monkeypatch):
     settings.GLOWWORM_LOGIN_FAILURES = 3
     client = Client()
     for _ in range(3):
@@ -115,8 +119,88 @@ def test_login_is_blocked_after_repeated_failures_for_that_user_and_address(user
     assert blocked["Retry-After"] == str(settings.GLOWWORM_LOGIN_WINDOW)
     assert "_auth_user_id" not in client.session
 
-    # Someone else's failures never lock the owner out from their own address.
+    # From elsewhere the owner is delayed by the account's back-off (30 s after the third failure), not locked out.
+    elsewhere = login(Client(), "alice", "correct horse battery", address="10.0.0.2")
+    assert elsewhere.status_code == 429 and 0 < int(elsewhere["Retry-After"]) <= security.BACKOFF_BASE
+    later = time.time() + security.BACKOFF_BASE + 1
+    monkeypatch.setattr(security.time, "time", lambda: later)
     assert login(Client(), "alice", "correct horse battery", address="10.0.0.2").status_code == 302
+    assert login(Client(), "alice", "correct horse battery").status_code == 429  # that pair waits out the window
+
+
+def test_failures_from_many_addresses_slow_one_account_down_with_a_growing_back_off(user, settings):
+    settings.GLOWWORM_TRUSTED_PROXIES = "127.0.0.1"
+    answers = []
+    for number in range(8):  # eight spoofed client addresses, as a botnet would have
+        response = Client().post(
+            "/login/",
+            {"username": "alice", "password": "wrong"},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"198.51.100.{number}",
+        )
+        answers.append(response.status_code)
+    assert answers[:5] == [200] * 5 and answers[5:] == [429] * 3
+    waits = [security.login_wait("alice", f"203.0.113.{n}") for n in range(2)]
+    assert 0 < waits[0] <= security.BACKOFF_BASE and waits == sorted(waits, reverse=True)
+
+
+def test_the_back_off_grows_with_each_failure_and_stops_at_the_window(user, settings):
+    request = RequestFactory().post("/login/", REMOTE_ADDR="192.0.2.1")
+    waits = []
+    for _ in range(12):
+        security.count_login_failure(None, {"username": "alice"}, request=request)
+        waits.append(security.login_wait("alice", "192.0.2.99"))
+    limit = settings.GLOWWORM_LOGIN_FAILURES
+    assert waits[: limit - 1] == [0] * (limit - 1)
+    assert waits[limit - 1] == pytest.approx(security.BACKOFF_BASE, abs=1)
+    assert waits[limit] == pytest.approx(2 * security.BACKOFF_BASE, abs=1)
+    assert waits[-1] == pytest.approx(settings.GLOWWORM_LOGIN_WINDOW, abs=1)
+
+
+def test_forwarded_headers_count_only_from_trusted_proxies(user, settings):
+    settings.GLOWWORM_LOGIN_FAILURES_PER_IP = 3
+    spoofed = {"REMOTE_ADDR": "10.1.1.1", "HTTP_X_FORWARDED_PROTO": "https"}
+    for number in range(3):  # no trusted proxies: the header is ignored, all three come from 10.1.1.1
+        Client().post(
+            "/login/", {"username": f"u{number}", "password": "x"}, HTTP_X_FORWARDED_FOR=f"1.2.3.{number}", **spoofed
+        )
+    assert Client().post("/login/", {"username": "alice", "password": "x"}, **spoofed).status_code == 429
+    request = RequestFactory().get("/", HTTP_X_FORWARDED_PROTO="https", REMOTE_ADDR="10.1.1.1")
+    TrustedProxyMiddleware(lambda r: None)(request)
+    assert not request.is_secure()
+
+    settings.GLOWWORM_TRUSTED_PROXIES = "10.0.0.0/8"
+    request = RequestFactory().get(
+        "/", HTTP_X_FORWARDED_PROTO="https", HTTP_X_FORWARDED_FOR="6.6.6.6, 192.0.2.7, 10.2.2.2", REMOTE_ADDR="10.1.1.1"
+    )
+    TrustedProxyMiddleware(lambda r: None)(request)
+    assert request.is_secure() and request.META["REMOTE_ADDR"] == "192.0.2.7"  # the first untrusted from the right
+
+
+def test_proxy_settings_parse_cidrs_and_hop_counts():
+    assert TrustedProxies.parse("2").client("10.0.0.1", "6.6.6.6, 192.0.2.7, 10.9.9.9") == "192.0.2.7"
+    assert TrustedProxies.parse("1").client("10.0.0.1", "6.6.6.6, 192.0.2.7") == "192.0.2.7"
+    assert TrustedProxies.parse("").client("10.0.0.1", "192.0.2.7") == "10.0.0.1"
+    assert TrustedProxies.parse("::1, 10.0.0.0/8").client("::1", "2001:db8::5") == "2001:db8::5"
+    with pytest.raises(ImproperlyConfigured, match="GLOWWORM_TRUSTED_PROXIES"):
+        TrustedProxies.parse("10.0.0.0/8, proxy.example")
+
+
+def test_ipv6_clients_are_counted_by_their_64_prefix():
+    assert client_network("2001:db8:1:2:aaaa::1") == client_network("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert client_network("2001:db8:1:3::1") != client_network("2001:db8:1:2::1")
+    assert client_network("::ffff:192.0.2.1") == "192.0.2.1"
+
+
+def test_the_old_proxy_setting_fails_and_names_the_new_one():
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=dict(os.environ, DJANGO_SETTINGS_MODULE="glowworm.settings", SECRET_KEY="x", GLOWWORM_BEHIND_PROXY="true"),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode != 0 and "GLOWWORM_TRUSTED_PROXIES" in result.stderr
 
 
 def test_a_successful_login_clears_the_failures(user, settings):

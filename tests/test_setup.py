@@ -1,11 +1,16 @@
 """First account, the admin from the environment, settings parsing, and /healthz."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 
 from glowworm.settings import database_from_url, parse_sizes
+from tests.conftest import ROOT
 
 
 @pytest.mark.django_db
@@ -71,17 +76,24 @@ def test_display_sizes_parsing():
         parse_sizes("X", "big")
 
 
-def test_secret_key_is_required_when_debug_is_off():
-    import os
-    import subprocess
-    import sys
-
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
-    env["DJANGO_SETTINGS_MODULE"] = "glowworm.settings"
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True
+def settings_process(var_dir, **extra) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE")}
+    env.update(GLOWWORM_VAR_DIR=str(var_dir), **extra)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "check"], env=env, capture_output=True, text=True, cwd=ROOT
     )
+
+
+def test_secret_key_is_required_when_debug_is_off(tmp_path):
+    result = settings_process(tmp_path)
     assert result.returncode != 0 and "SECRET_KEY is required" in result.stderr
+
+
+def test_management_commands_beside_make_run_read_its_secret_key(tmp_path):
+    (tmp_path / "secret_key").write_text("a-key-make-run-wrote-" + "x" * 40 + "\n")
+    result = settings_process(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
 
 
 @pytest.mark.django_db
