@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from django.template.defaultfilters import filesizeformat, pluralize
 from django.utils.html import format_html
 
+from gallery.files import clean_file_name
 from gallery.models import Album, ApiToken, DisplaySize, Photo, Variant
 from gallery.services import delete_photo
 from processing import jobs
@@ -58,8 +60,24 @@ def retry_failed(modeladmin, request, queryset):
         modeladmin.message_user(request, f"{skipped} selected photo{pluralize(skipped)} had not failed; left alone.")
 
 
+class PhotoAdminForm(forms.ModelForm):
+    class Meta:
+        model = Photo
+        fields = ["original_name"]
+
+    def clean_original_name(self):
+        name = self.cleaned_data["original_name"]
+        if name and clean_file_name(name) != name:
+            raise forms.ValidationError(
+                f"A file name only: no folders, colons, control characters or leading dots (e.g. "
+                f"“{clean_file_name(name) or 'photo.jpg'}”)."
+            )
+        return name
+
+
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
+    form = PhotoAdminForm
     list_display = ("thumbnail", "__str__", "status", "taken_at", "camera", "size", "created_at")
     list_display_links = ("thumbnail", "__str__")
     list_filter = [

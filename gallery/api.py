@@ -50,7 +50,7 @@ def _log_in_with_token(request: HttpRequest):
 
 def authenticate(request: HttpRequest):
     """The calling user: a Bearer token's, or the session's (with the CSRF token). Raises ApiError otherwise."""
-    if request.headers.get("Authorization"):
+    if ApiToken.bearer(request.headers.get("Authorization")):
         return _log_in_with_token(request)
     if request.user.is_authenticated:
         # Session callers are browsers: hold them to the same CSRF rules as forms.
@@ -66,7 +66,7 @@ def accepts_api_token(view):
     @login_not_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.headers.get("Authorization"):
+        if ApiToken.bearer(request.headers.get("Authorization")):
             try:
                 _log_in_with_token(request)
             except ApiError as exc:

@@ -6,6 +6,11 @@ from django.views.decorators.cache import never_cache
 from rq import Worker
 
 
+def _error(request, exc: Exception) -> str:
+    # Staff may see what failed; an anonymous caller (a load balancer, anyone) learns only that it did.
+    return f"error: {exc.__class__.__name__}" if request.user.is_staff else "error"
+
+
 @login_not_required
 @never_cache
 def healthz(request):
@@ -15,14 +20,14 @@ def healthz(request):
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as exc:
-        body["database"] = f"error: {exc.__class__.__name__}"
+        body["database"] = _error(request, exc)
         healthy = False
     try:
         redis = django_rq.get_connection("default")
         redis.ping()
         body["workers"] = Worker.count(connection=redis)
     except Exception as exc:
-        body["redis"] = f"error: {exc.__class__.__name__}"
+        body["redis"] = _error(request, exc)
         healthy = False
     if body["workers"] == 0:
         healthy = False

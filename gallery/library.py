@@ -13,6 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from gallery import storage
+from gallery.files import clean_file_name
 from gallery.models import Photo, Variant
 
 PAGE_SIZE = 120
@@ -142,7 +143,8 @@ def zip_members(photos: Iterable[Photo]) -> list[ZipMember]:
     members = []
     for photo in photos:
         extension = photo.original.rsplit(".", 1)[-1]
-        name = photo.original_name or f"photo-{photo.pk}.{extension}"
+        # Sanitised here too: original_name can be edited in the admin, and an archive must never name a path.
+        name = clean_file_name(photo.original_name) or f"photo-{photo.pk}.{extension}"
         stem, dot, suffix = name.rpartition(".")
         if not dot:
             stem, suffix = name, ""

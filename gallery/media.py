@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import FileResponse, Http404
 
 from gallery import storage
+from gallery.files import clean_file_name
 from gallery.models import Photo
 from processing import formats
 
@@ -29,5 +30,5 @@ def original_response(photo: Photo) -> FileResponse:
         handle = open(storage.media_path(photo.original), "rb")
     except (ValueError, FileNotFoundError):
         raise Http404("The original file is missing.") from None
-    name = photo.original_name or f"photo-{photo.pk}.{formats.extension(photo.format)}"
+    name = clean_file_name(photo.original_name) or f"photo-{photo.pk}.{formats.extension(photo.format)}"
     return FileResponse(handle, as_attachment=True, filename=name, content_type=formats.mime_type(photo.format))

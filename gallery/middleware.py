@@ -6,7 +6,7 @@ _OPEN_PREFIXES = ("/static/", "/healthz")
 
 
 class FirstAccountMiddleware:
-    """Until an account exists, every page leads to the one-time "create the first account" form."""
+    """Until an account exists, every page leads to /setup/, which needs the setup token (gallery/first_account.py)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -192,11 +192,18 @@ class ApiToken(models.Model):
         token = cls.objects.create(user=user, digest=hash_token(plain), prefix=plain[:8])
         return token, plain
 
+    @staticmethod
+    def bearer(header: str | None) -> str | None:
+        """The token of an `Authorization: Bearer <token>` header; None for any other header (HTTP Basic from a
+        proxy in front, say), which the app leaves alone."""
+        scheme, _, token = (header or "").partition(" ")
+        return token.strip() or None if scheme.lower() == "bearer" else None
+
     @classmethod
-    def from_authorization(cls, header: str):
+    def from_authorization(cls, header: str | None):
         """The active user an `Authorization: Bearer <token>` header names, or None."""
-        scheme, _, token = header.partition(" ")
-        return cls.authenticate(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        token = cls.bearer(header)
+        return cls.authenticate(token) if token else None
 
     @classmethod
     def authenticate(cls, plain: str):
@@ -251,3 +258,18 @@ class DisplaySize(models.Model):
                 pass  # another frame with the same screen got there first
             size = (width, height)
         return size
+
+
+class SetupToken(models.Model):
+    """The one-time token that lets a person create the first account (gallery/first_account.py).
+
+    The plain token is derived from SECRET_KEY and the nonce, so every web process and host that shares the key
+    can print the same setup URL; only its digest is stored. The row is deleted when the first account exists.
+    """
+
+    nonce = models.CharField(max_length=64, editable=False)
+    digest = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"setup token of {self.created_at:%Y-%m-%d %H:%M}"

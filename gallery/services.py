@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
 from gallery import storage
+from gallery.files import clean_file_name
 from gallery.models import Photo
 from gallery.uploads import Refusal, UploadRejected
 from processing import imaging, jobs
@@ -19,19 +20,6 @@ from processing import imaging, jobs
 class IngestResult:
     photo: Photo
     created: bool
-
-
-def clean_display_name(name: str) -> str:
-    """The client's file name, only for showing: no path, no control or bidi-override characters."""
-    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(
-        ch for ch in name if ch.isprintable() and ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-    )
-    name = name.strip()
-    if len(name) > 200:
-        stem, dot, extension = name.rpartition(".")
-        name = (stem[:190] + "…" + dot + extension[:8]) if dot and len(extension) <= 8 else name[:200]
-    return name
 
 
 def sha256_of(path: str) -> str:
@@ -62,7 +50,7 @@ def ingest_upload(*, upload: UploadedFile, user=None) -> IngestResult:
 
     photo = Photo(
         sha256=sha256,
-        original_name=clean_display_name(upload.name),
+        original_name=clean_file_name(upload.name),
         format=probe.format,
         file_size=upload.size,
         width=probe.width,

@@ -2,7 +2,7 @@ from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Count, Max, Prefetch, prefetch_related_objects
@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from gallery import albums as album_services
-from gallery import library
+from gallery import first_account, library
 from gallery.forms import (
     AlbumForm,
     BulkForm,
@@ -339,16 +339,19 @@ def media(request, path):
 
 @login_not_required
 def setup(request):
-    User = get_user_model()
-    if User.objects.exists():
+    """The first account, for whoever holds the setup token (gallery/first_account.py); 403 for anyone else."""
+    if first_account.account_exists():
         return redirect("login")
+    token = request.POST.get("token") or request.GET.get("token") or ""
+    if not first_account.token_is_valid(token):
+        return render(request, "registration/setup_locked.html", status=403)
     form = FirstAccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save(commit=False)
-        user.is_staff = True
-        user.is_superuser = True
-        user.save()
+        try:
+            user = first_account.create_first_account(form=form, token=token)
+        except first_account.SetupRefused:
+            return render(request, "registration/setup_locked.html", status=403)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.username}. Drop photos anywhere on this page to upload them.")
         return redirect("home")
-    return render(request, "registration/setup.html", {"form": form})
+    return render(request, "registration/setup.html", {"form": form, "token": token})

@@ -16,3 +16,17 @@ def skip_twisted_form_parsing() -> None:
 
     __init__.skips_form_parsing = True
     WebRequest.__init__ = __init__
+
+
+class FixedRootPath:
+    """ASGI middleware: the root path is ours to set (GLOWWORM_ROOT_PATH), never the client's. Daphne takes it from
+    a `Daphne-Root-Path` request header, which would let anyone change the prefix of every URL we build."""
+
+    def __init__(self, app, root_path: str = ""):
+        self.app = app
+        self.root_path = root_path.rstrip("/")
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket") and scope.get("root_path", "") != self.root_path:
+            scope = dict(scope, root_path=self.root_path)
+        return await self.app(scope, receive, send)

@@ -168,7 +168,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -238,6 +238,8 @@ HTTPS = env_bool("GLOWWORM_HTTPS", False)
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # health checks come over the internal network, in plain HTTP
 if "GLOWWORM_BEHIND_PROXY" in os.environ:
     raise ImproperlyConfigured(
         "GLOWWORM_BEHIND_PROXY is gone: set GLOWWORM_TRUSTED_PROXIES to the proxy's addresses (CIDRs, e.g. "
@@ -249,6 +251,10 @@ GLOWWORM_TRUSTED_PROXIES = env("GLOWWORM_TRUSTED_PROXIES")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Glowworm's own settings.
+# Where people reach this server (https://photos.example.com): the setup link `make run` prints uses it.
+GLOWWORM_PUBLIC_URL = env("GLOWWORM_PUBLIC_URL")
+# Served under a path prefix by the proxy (/photos): the prefix. Clients cannot set it (glowworm/daphne_tuning.py).
+GLOWWORM_ROOT_PATH = env("GLOWWORM_ROOT_PATH")
 GLOWWORM_MAX_UPLOAD_MB = env_int("GLOWWORM_MAX_UPLOAD_MB", 200)
 GLOWWORM_MAX_PIXELS = env_int("GLOWWORM_MAX_PIXELS", 150_000_000)
 GLOWWORM_DISPLAY_SIZES = parse_sizes(

@@ -3,28 +3,96 @@
 import os
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test import Client
 
+from gallery import first_account
+from gallery.models import SetupToken
 from glowworm.settings import database_from_url, parse_sizes
 from tests.conftest import ROOT
 
+FIRST = {"username": "owner", "password1": "a long pass phrase", "password2": "a long pass phrase"}
+
 
 @pytest.mark.django_db
-def test_every_page_leads_to_first_account_form_until_one_exists(client):
+def test_without_the_setup_token_nobody_claims_a_fresh_instance(client):
     assert client.get("/").url == "/setup/"
     assert client.get("/api/images/").status_code in (302, 401)
-    assert client.get("/setup/").status_code == 200
-    response = client.post(
-        "/setup/", {"username": "owner", "password1": "a long pass phrase", "password2": "a long pass phrase"}
-    )
+    locked = client.get("/setup/")
+    assert locked.status_code == 403 and "manage.py setup_url" in locked.content.decode()
+    assert client.get("/setup/?token=guess").status_code == 403
+    first_account.setup_token()  # the server has made one, but this visitor does not know it
+    assert client.post("/setup/", FIRST).status_code == 403
+    assert client.post("/setup/?token=nope", dict(FIRST, token="nope")).status_code == 403
+    assert not get_user_model().objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_setup_link_creates_the_first_account_once(client):
+    token = first_account.setup_token()
+    assert client.get(f"/setup/?token={token}").status_code == 200
+    response = client.post("/setup/", dict(FIRST, token=token))
     assert response.status_code == 302 and response.url == "/"
     owner = get_user_model().objects.get()
     assert owner.is_superuser and owner.is_staff
     assert client.get("/").status_code == 200  # logged in straight away
+    # The token died with its first use.
+    again = Client().post("/setup/", dict(FIRST, username="second", token=token))
+    assert again.status_code == 302 and again.url == "/login/"
+    assert get_user_model().objects.count() == 1 and not SetupToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_new_link_replaces_the_old_one_and_the_link_survives_restarts(client):
+    old = first_account.setup_token()
+    assert first_account.setup_token() == old  # what serve prints at every start, and --keep
+    new = first_account.setup_token(fresh=True)
+    assert new != old
+    assert client.get(f"/setup/?token={old}").status_code == 403
+    assert client.get(f"/setup/?token={new}").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_racing_posts_with_the_token_make_one_account():
+    token = first_account.setup_token()
+    barrier = threading.Barrier(2)
+
+    def claim(name):
+        barrier.wait()
+        try:
+            return Client().post("/setup/", dict(FIRST, username=name, token=token)).status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = sorted(pool.map(claim, ["first", "second"]))
+    assert get_user_model().objects.count() == 1
+    assert statuses[0] == 302 and statuses[1] in (302, 403)  # the loser is told the link is used (or to log in)
+
+
+@pytest.mark.django_db
+def test_setup_url_command_prints_the_full_link(capsys, settings):
+    settings.GLOWWORM_PUBLIC_URL = "https://photos.example.com/"
+    call_command("setup_url")
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("Create the first account: https://photos.example.com/setup/?token=")
+    token = line.rsplit("token=", 1)[1]
+    assert first_account.token_is_valid(token)
+    call_command("setup_url", "--keep", "--base", "http://10.0.0.5:8000")
+    assert capsys.readouterr().out.strip() == f"Create the first account: http://10.0.0.5:8000/setup/?token={token}"
+
+
+def test_public_base_shows_a_wildcard_bind_as_loopback(settings):
+    settings.GLOWWORM_PUBLIC_URL = ""
+    assert first_account.public_base("0.0.0.0", 8000) == "http://127.0.0.1:8000"
+    assert first_account.public_base("192.168.1.20", 9000) == "http://192.168.1.20:9000"
 
 
 @pytest.mark.django_db
@@ -32,6 +100,15 @@ def test_setup_form_is_one_time_only(client, user):
     response = client.post("/setup/", {"username": "intruder", "password1": "x" * 20, "password2": "x" * 20})
     assert response.status_code == 302 and response.url == "/login/"
     assert not get_user_model().objects.filter(username="intruder").exists()
+
+
+@pytest.mark.django_db
+def test_new_passwords_need_twelve_characters(client):
+    token = first_account.setup_token()
+    short = {"username": "owner", "password1": "Tr0ub4dor&3", "password2": "Tr0ub4dor&3", "token": token}
+    response = client.post("/setup/", short)
+    assert response.status_code == 200 and "at least 12 characters" in response.content.decode()
+    assert not get_user_model().objects.exists()
 
 
 @pytest.mark.django_db
@@ -44,12 +121,21 @@ def test_pages_need_login_once_an_account_exists(client, user):
 @pytest.mark.django_db
 def test_ensure_superuser_creates_admin_from_environment_once(monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "admin")
-    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "s3cret-enough")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "s3cret-enough-for-12")
     monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "admin@example.com")
     call_command("ensure_superuser")
     call_command("ensure_superuser")  # absent -> created; present -> left alone
     admin = get_user_model().objects.get()
-    assert admin.is_superuser and admin.check_password("s3cret-enough")
+    assert admin.is_superuser and admin.check_password("s3cret-enough-for-12")
+
+
+@pytest.mark.django_db
+def test_ensure_superuser_refuses_a_weak_password(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_USERNAME", "admin")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "password")
+    with pytest.raises(CommandError, match="too weak"):
+        call_command("ensure_superuser")
+    assert not get_user_model().objects.exists()
 
 
 @pytest.mark.django_db

@@ -1,6 +1,8 @@
 import os
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 
@@ -18,5 +20,9 @@ class Command(BaseCommand):
             return
         if not password:
             raise CommandError("DJANGO_SUPERUSER_USERNAME is set but DJANGO_SUPERUSER_PASSWORD is not.")
+        try:
+            validate_password(password, User(username=username, email=email))
+        except ValidationError as exc:
+            raise CommandError(f"DJANGO_SUPERUSER_PASSWORD is too weak: {' '.join(exc.messages)}") from None
         User.objects.create_superuser(username=username, email=email, password=password)
         self.stdout.write(f"Created admin account {username!r}.")

@@ -21,6 +21,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from gallery import first_account
+from glowworm import doctor
+
 COLOURS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[31m"]
 RESET = "\033[0m"
 
@@ -153,6 +156,7 @@ class Command(BaseCommand):
                 if child.name == "redis":
                     self.wait_for_socket(child, Path(env["REDIS_URL"][len("unix://") :]))
             self.say(f"Glowworm is running at http://{host}:{port}/ (Ctrl-C stops everything)")
+            self.announce_setup(host, port)
             while not self.stopping:
                 time.sleep(0.2)
                 for child in children:
@@ -161,6 +165,18 @@ class Command(BaseCommand):
         finally:
             # Also on an error here: never leave children running without their supervisor.
             self.shutdown(children)
+
+    def announce_setup(self, host: str, port: int) -> None:
+        """Until an account exists, the one link that can create it (like Jupyter's token URL)."""
+        token = first_account.setup_token()
+        if token is not None:
+            url = first_account.setup_url(token, first_account.public_base(host, port))
+            self.say(f"Create the first account: {url}")
+        if not settings.HTTPS and doctor.public_hosts():
+            self.say(
+                "Warning: serving names other than this machine over plain HTTP. Put a TLS proxy in front and set "
+                "GLOWWORM_HTTPS=true (docs/security.md)."
+            )
 
     def watched(self, argv: list[str]) -> list[str]:
         """argv under watchfiles: restarted when the project's Python code or a template changes.
