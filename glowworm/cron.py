@@ -1,5 +1,19 @@
 """rq cron configuration, loaded by `manage.py rqcron glowworm.cron` (started by `manage.py serve`): each app
 registers its own periodic jobs, and this project module gathers them."""
 
+from rq import Queue
+from rq import cron as rq_cron
+from rq.serializers import JSONSerializer
+
 import gallery.frames.cron  # noqa: F401  (the frame schedules, every minute)
 import processing.cron  # noqa: F401  (the sweeper)
+
+
+class JSONQueue(Queue):
+    def __init__(self, *args, **kwargs):
+        kwargs["serializer"] = JSONSerializer
+        super().__init__(*args, **kwargs)
+
+
+# rq's CronJob.enqueue builds a plain Queue, which pickles; our workers read JSON only (processing/worker.py).
+rq_cron.Queue = JSONQueue

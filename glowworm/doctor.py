@@ -397,12 +397,12 @@ def check_queues(context: Context) -> Finding:
     now = datetime.now(UTC)
     parts, details, findings = [], {}, []
     for name in settings.RQ_QUEUES:
-        queue = Queue(name, connection=redis_connection(name))
+        queue = Queue(name, connection=redis_connection(name), serializer=settings.RQ_SERIALIZER)
         depth = queue.count
         oldest_age = None
         first = queue.get_job_ids(0, 0)
         if first:
-            job = Job.fetch(first[0], connection=queue.connection)
+            job = Job.fetch(first[0], connection=queue.connection, serializer=queue.serializer)
             if job.enqueued_at:
                 oldest_age = now - job.enqueued_at.replace(tzinfo=UTC)
         failed = FailedJobRegistry(queue=queue)
@@ -411,7 +411,7 @@ def check_queues(context: Context) -> Finding:
         if failed_count:
             last_ids = failed.get_job_ids(0, 0, desc=True)
             if last_ids:
-                job = Job.fetch(last_ids[0], connection=queue.connection)
+                job = Job.fetch(last_ids[0], connection=queue.connection, serializer=queue.serializer)
                 result = job.latest_result()
                 text = (result.exc_string if result is not None else "") or ""
                 last_error = f"{job.id}: " + (text.strip().splitlines() or ["(no traceback)"])[-1]

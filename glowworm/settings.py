@@ -204,8 +204,10 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 200
 
 # Redis serves RQ and the channel layer. `make run` starts a private server and sets this.
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
+# JSON, never pickle, for job payloads (processing/worker.py says why).
+RQ_SERIALIZER = "rq.serializers.JSONSerializer"
 RQ_QUEUES = {
-    "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600},
+    "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600, "SERIALIZER": RQ_SERIALIZER},
 }
 RQ = {"WORKER_CLASS": "processing.worker.GlowwormWorker"}
 # The shared cache (login and pairing rate limits) lives in the same Redis, so every web process and host agrees.

@@ -3,10 +3,10 @@
 from django.conf import settings
 from rq import cron
 
-from processing.sweeper import sweep
+from processing.sweeper import sweep_job
 
 cron.register(
-    sweep,
+    sweep_job,
     "default",
     interval=settings.GLOWWORM_SWEEP_INTERVAL,
     job_timeout=300,

@@ -76,7 +76,7 @@ class LiveJobs:
         # Started first: a worker listening to several queues leaves a started job in the intermediate queue too.
         if job_id in self.started:
             try:
-                job = Job.fetch(job_id, connection=self.queue.connection)
+                job = Job.fetch(job_id, connection=self.queue.connection, serializer=self.queue.serializer)
             except NoSuchJobError:
                 return False
             return worker_is_alive(job.worker_name, self.queue.connection)

@@ -60,6 +60,11 @@ def sweep(*, stuck_after: int | None = None) -> SweepReport:
     return report
 
 
+def sweep_job() -> str:
+    """The periodic job (processing/cron.py): its result is stored as JSON, so a line of text."""
+    return str(sweep())
+
+
 def _rescue(photo_id: int, render_started_at, report: SweepReport) -> None:
     """A processing photo whose render died: back to the queue, or failed after too many tries."""
     connection = django_rq.get_connection(jobs.QUEUE)

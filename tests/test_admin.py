@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from rq.job import Job
+from rq.serializers import JSONSerializer
 
 from gallery import storage
 from gallery.models import Album, Photo
@@ -78,7 +79,7 @@ def test_reprocess_thumbnails_action_queues_a_thumbnail_only_render(
     assert "Queued new thumbnails for 1 photo." in response.content.decode()
     photo.refresh_from_db()
     assert photo.status == Photo.Status.QUEUED
-    job = Job.fetch(jobs.render_job_id(photo.pk), connection=redis_conn)
+    job = Job.fetch(jobs.render_job_id(photo.pk), connection=redis_conn, serializer=JSONSerializer)
     assert job.kwargs == {"stages": ["thumbnail"]}
     assert django_rq.get_queue("default").get_job_ids() == [job.id]
 

@@ -9,6 +9,7 @@ import time
 import pytest
 from django.core.management import call_command
 from rq.job import Job
+from rq.serializers import JSONSerializer
 
 from gallery.management.commands.cleanup_media import Command
 from gallery.models import Photo, Variant
@@ -126,7 +127,7 @@ def test_rows_whose_files_are_gone_are_repaired(
         output = cleanup()
     assert "1 variant row without a file (re-rendering their photos); 1 photo without an original." in output
     assert not Variant.objects.filter(pk=thumb.pk).exists()
-    job = Job.fetch(jobs.render_job_id(photo.pk), connection=redis_conn)
+    job = Job.fetch(jobs.render_job_id(photo.pk), connection=redis_conn, serializer=JSONSerializer)
     assert job.kwargs == {"missing_only": True}
     lost_original.refresh_from_db()
     assert (lost_original.status, lost_original.error) == (Photo.Status.FAILED, "The original file is missing.")

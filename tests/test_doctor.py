@@ -19,6 +19,7 @@ import redis
 from django.core.management import call_command
 from django.utils import timezone
 from rq import Queue, Worker
+from rq.serializers import JSONSerializer
 
 from gallery import storage
 from gallery.models import Photo, Variant
@@ -229,7 +230,7 @@ def test_doctor_names_a_stuck_photo_and_the_command_that_fixes_it(media_root, re
     an_hour_ago = timezone.now() - timedelta(hours=1)
     Photo.objects.filter(pk__in=[stuck.pk, waiting.pk]).update(updated_at=an_hour_ago)
     # No worker runs in this test: the job stays in the queue, live.
-    Queue("default", connection=redis_conn).enqueue(
+    Queue("default", connection=redis_conn, serializer=JSONSerializer).enqueue(
         jobs.render_photo, waiting.pk, job_id=jobs.render_job_id(waiting.pk)
     )
     status, checks = doctor()
@@ -292,9 +293,9 @@ def explode() -> None:
 def test_doctor_counts_failed_jobs_and_shows_the_last_error(redis_conn):
     from rq import SimpleWorker
 
-    queue = Queue("default", connection=redis_conn)
+    queue = Queue("default", connection=redis_conn, serializer=JSONSerializer)
     queue.enqueue(explode)
-    SimpleWorker([queue], connection=redis_conn).work(burst=True)
+    SimpleWorker([queue], connection=redis_conn, serializer=JSONSerializer).work(burst=True)
     status, checks = doctor()
     queues = checks["queues"]
     assert queues["status"] == "warn"
@@ -315,7 +316,7 @@ def test_doctor_names_a_photo_whose_worker_died_mid_render(media_root, redis_con
         start_new_session=True,  # so the work-horse it forks dies with it
     )  # fmt: skip
     try:
-        Queue("default", connection=redis_conn).enqueue(
+        Queue("default", connection=redis_conn, serializer=JSONSerializer).enqueue(
             jobs.render_photo, photo.pk, job_id=jobs.render_job_id(photo.pk)
         )
         deadline = time.monotonic() + 30

@@ -14,6 +14,7 @@ from django.db import OperationalError
 from django.utils import timezone
 from rq import Retry, Worker
 from rq.job import Job
+from rq.serializers import JSONSerializer
 
 from gallery import storage
 from gallery.models import Photo
@@ -122,7 +123,7 @@ def test_enqueue_render_twice_queues_one_job(client_logged_in, redis_conn):
     assert jobs.enqueue_render(photo.pk) is False
     queue = django_rq.get_queue("default", commit_mode="auto")
     assert queue.get_job_ids() == [jobs.render_job_id(photo.pk)]
-    assert Job.fetch(jobs.render_job_id(photo.pk), connection=redis_conn).timeout == 600
+    assert Job.fetch(jobs.render_job_id(photo.pk), connection=redis_conn, serializer=JSONSerializer).timeout == 600
 
 
 def test_sweeper_requeues_a_queued_photo_whose_job_vanished(client_logged_in, redis_conn, run_worker):
@@ -181,7 +182,7 @@ def test_sweeper_sees_a_started_job_whose_worker_process_died(client_logged_in, 
     execution_score = timezone.now().timestamp() + 600  # its registry entry has not expired yet
     redis_conn.zadd(queue.started_job_registry.key, {f"{job.id}:exec": execution_score})
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING, render_started_at=timezone.now())
-    job = Job.fetch(job.id, connection=redis_conn)
+    job = Job.fetch(job.id, connection=redis_conn, serializer=JSONSerializer)
     assert job.get_status() == "started"
     assert liveness.job_is_live(job.id, queue) is False
     assert liveness.LiveJobs(queue).is_live(job.id) is False
@@ -244,11 +245,11 @@ def test_rerender_waits_for_a_render_that_is_only_finishing_its_bookkeeping(
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs.requeue(photo.pk, stages=["thumbnail"]) == "queued"
     assert Photo.objects.get(pk=photo.pk).status == Photo.Status.QUEUED
-    assert Job.fetch(job.id, connection=redis_conn).kwargs == {"stages": ["thumbnail"]}
+    assert Job.fetch(job.id, connection=redis_conn, serializer=JSONSerializer).kwargs == {"stages": ["thumbnail"]}
 
     # The worker takes the new job and is really rendering: nothing to add.
     redis_conn.delete(queue.key)
-    job = Job.fetch(job.id, connection=redis_conn)
+    job = Job.fetch(job.id, connection=redis_conn, serializer=JSONSerializer)
     with redis_conn.pipeline() as pipeline:
         job.prepare_for_execution(worker.name, pipeline=pipeline)
         pipeline.execute()

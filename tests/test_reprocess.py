@@ -68,7 +68,8 @@ def test_sync_only_thumbnails_replaces_them_new_file_first_and_leaves_variants(
     assert {name for name in after if after[name] != before[name]} == {"thumb", "thumb2x"}
     queue = django_rq.get_queue("default")
     scheduled = [
-        Job.fetch(job_id, connection=queue.connection) for job_id in queue.scheduled_job_registry.get_job_ids()
+        Job.fetch(job_id, connection=queue.connection, serializer=queue.serializer)
+        for job_id in queue.scheduled_job_registry.get_job_ids()
     ]
     retirements = {job.args[0]: job for job in scheduled if job.func_name == "gallery.storage.delete_file"}
     for name in ("thumb", "thumb2x"):
