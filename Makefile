@@ -44,8 +44,9 @@ test: $(VENV)/.dev $(MYSQL_STAMP)
 	@bin/system-deps chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Only tests that start no process (no Daphne, workers, chromium or subprocess; tests/conftest.py marks them).
 test-unit: $(VENV)/.dev
-	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not live and not browser" $(PYTEST_ARGS)
 
 # Naive Pillow vs pyvips vs our engine; prints the table kept in docs/performance.md (takes a few minutes).
 bench: $(VENV)/.dev

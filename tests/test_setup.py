@@ -71,6 +71,7 @@ def test_display_sizes_parsing():
         parse_sizes("X", "big")
 
 
+@pytest.mark.live
 def test_secret_key_is_required_when_debug_is_off():
     import os
     import subprocess
