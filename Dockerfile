@@ -8,7 +8,10 @@ RUN apt-get update \
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python -m venv /opt/venv
 COPY requirements.txt requirements-mysql.txt /tmp/
-RUN /opt/venv/bin/pip install -r /tmp/requirements.txt -r /tmp/requirements-mysql.txt
+# Hash-locked (`make lock`). mysqlclient builds against the setuptools requirements.txt locks (--no-build-isolation),
+# not an unhashed one fetched for the build: so requirements.txt goes in first.
+RUN /opt/venv/bin/pip install --require-hashes -r /tmp/requirements.txt \
+    && /opt/venv/bin/pip install --require-hashes --no-build-isolation -r /tmp/requirements-mysql.txt
 
 # Runtime stage: no compiler, only the client library mysqlclient links to (it carries the
 # caching_sha2_password plugin MySQL 8.4 uses by default).
@@ -26,8 +29,10 @@ ENV PATH=/opt/venv/bin:$PATH \
 WORKDIR /app
 # The code belongs to root and is read-only to the app; only /data (the volumes) is writable.
 COPY . /app
+# Hashed, compressed static files for WhiteNoise (and the proxy), made once at build time.
+RUN SECRET_KEY=build-only-not-a-secret python manage.py collectstatic --noinput --verbosity 0
 # A fresh named volume copies this directory's owner, so the app user can write media into it.
-RUN mkdir -p /data/media /data/var && chown -R glowworm:glowworm /data
+RUN mkdir -p /data/media /data/var && chown -R glowworm:glowworm /data && chmod 700 /data/var
 USER glowworm
 EXPOSE 8000
 CMD ["python", "-m", "daphne", "-b", "0.0.0.0", "-p", "8000", "glowworm.asgi:application"]

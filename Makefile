@@ -5,24 +5,34 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run dev test test-unit bench lint format vendor deps-system clean
+.PHONY: run dev test test-unit bench lint format lock vendor deps-system clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
+# Installs are hash-locked: requirements*.txt list every package, transitive ones too, with their hashes (`make
+# lock` compiles them from the requirements*.in files people edit), and pip refuses any file whose hash is not there.
+# pip's own configuration stays in force: a mirror or a find-links directory may serve the files, since pip checks
+# each one (this kind of machine has local indexes; the files they hold are PyPI's, byte for byte).
+PIP_INSTALL := $(PY) -m pip install -q --require-hashes
+
 # Stamp files: a second `make run` installs nothing unless the requirements changed.
 $(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
-	$(PY) -m pip install -q -r requirements.txt
+	$(PIP_INSTALL) -r requirements.txt
 	touch $@
 
+# requirements-dev.txt holds all of requirements.txt, at the same versions.
 $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $@
 
-# mysqlclient only when DATABASE_URL asks for MySQL/MariaDB (it needs Debian's libmariadb-dev to build).
-$(VENV)/.mysql: requirements-mysql.txt | $(VENV)/bin/python
+# mysqlclient only when DATABASE_URL asks for MySQL/MariaDB (it needs Debian's libmariadb-dev to build). It is an
+# sdist, which pip would build in an isolated environment holding whatever setuptools the index has that day, unhashed.
+# --no-build-isolation builds it against the venv's setuptools instead, which requirements.txt locks: so .runtime first
+# (nothing to do after .dev, which holds it too).
+$(VENV)/.mysql: requirements-mysql.txt $(VENV)/.runtime
 	@bin/system-deps mysql
-	$(PY) -m pip install -q -r requirements-mysql.txt
+	$(PIP_INSTALL) --no-build-isolation -r requirements-mysql.txt
 	touch $@
 
 MYSQL_STAMP := $(if $(filter mysql://% mariadb://%,$(DATABASE_URL)),$(VENV)/.mysql)
@@ -44,12 +54,15 @@ test: $(VENV)/.dev $(MYSQL_STAMP)
 	@bin/system-deps chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Only tests that start no process (no Daphne, workers, chromium or subprocess; tests/conftest.py marks them).
 test-unit: $(VENV)/.dev
-	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not live and not browser" $(PYTEST_ARGS)
 
 # Naive Pillow vs pyvips vs our engine; prints the table kept in docs/performance.md (takes a few minutes).
+# pyvips is an sdist too: built like mysqlclient, against the locked setuptools and cffi. Without pkgconfig it
+# builds no C binding of its own, and needs none: pyvips-binary brings libvips and the binding.
 bench: $(VENV)/.dev
-	$(PY) -m pip install -q -r requirements-bench.txt
+	$(PIP_INSTALL) --no-build-isolation -r requirements-bench.txt
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 lint: $(VENV)/.dev
@@ -59,6 +72,22 @@ lint: $(VENV)/.dev
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# Recompiles the hash-locked requirements*.txt from the requirements*.in files, after an edit there. Versions a .in
+# file does not pin stay as locked unless its pins need others; `make lock LOCK_ARGS=--upgrade` takes the newest
+# (or `LOCK_ARGS="--upgrade-package NAME"`). Against PyPI alone: this machine's local indexes and find-links (pip
+# config, PIP_FIND_LINKS) are left out, so the hashes are PyPI's and the locks install anywhere, in the Dockerfile
+# too. The order matters: dev and mysql are constrained to requirements.txt, bench to requirements-dev.txt.
+PIP_COMPILE := env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL PIP_CONFIG_FILE=/dev/null \
+	CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --index-url https://pypi.org/simple $(LOCK_ARGS)
+
+lock: $(VENV)/.dev
+	$(PIP_COMPILE) -o requirements.txt requirements.in
+	$(PIP_COMPILE) -o requirements-dev.txt requirements-dev.in
+	$(PIP_COMPILE) -o requirements-mysql.txt requirements-mysql.in
+	$(PIP_COMPILE) -o requirements-bench.txt requirements-bench.in
+	bin/check-locks
 
 # Re-vendor the front-end files from npm at the versions pinned in package.json.
 vendor:

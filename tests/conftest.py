@@ -283,20 +283,79 @@ def logged_in_page(page, user):
     return page
 
 
+# Markers the suite adds itself, from what a test uses, so that no one has to remember them:
+#   live      the test starts a process or a server (Daphne, RQ workers, chromium, `manage.py` in a subprocess).
+#             `make test-unit` leaves these out. Tests that start a process directly carry the marker in their
+#             module; `processes_need_the_live_marker` below fails any test that starts one without it.
+#   browser   the test drives chromium (and so the live stack).
+#   database  the test can touch the database; CI's MariaDB leg runs only these. A test that touches the database
+#             without asking for it fails with pytest-django's "Database access not allowed", so asking for it
+#             (the django_db marker or one of these fixtures) is what makes it a database test.
+LIVE_FIXTURES = {"run_worker", "live", "live_stack"}
+BROWSER_FIXTURES = {"browser", "page", "logged_in_page"}
+# Each fixture's own fixtures count too (admin_client brings db, run_worker transactional_db, live live_stack).
+# `django_db_blocker` is left out: pytest-django's own autouse fixtures use it, so every test has it; a test that
+# asks for it by name (to unblock the database itself) is a database test. Django's test `client` is left out
+# too: a test that has it but no database access passes only if none of its requests touches the database.
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "_django_db_helper",
+    "django_db_setup",
+    "live",
+    "live_stack",
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's own hook deselects by `-m`, which must see these markers
 def pytest_collection_modifyitems(config, items):
-    """Tests that use the live stack or a browser run last, in that order. The live worker keeps consuming the
-    shared queue for the rest of the session, and Playwright's sync API leaves an event loop in the main thread,
-    where async_to_sync (the websocket tests) refuses to run."""
+    """Adds the live, browser and database markers (above), then orders the run: tests that use the live stack
+    or a browser run last, in that order. The live worker keeps consuming the shared queue for the rest of the
+    session, and Playwright's sync API leaves an event loop in the main thread, where async_to_sync (the
+    websocket tests) refuses to run."""
+
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        asked = set(getattr(getattr(item, "_fixtureinfo", None), "argnames", ()))
+        if fixtures & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if fixtures & (LIVE_FIXTURES | BROWSER_FIXTURES) or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.live)
+        if fixtures & DATABASE_FIXTURES or "django_db_blocker" in asked or item.get_closest_marker("django_db"):
+            item.add_marker(pytest.mark.database)
 
     def order(item) -> int:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if fixtures & {"browser", "page", "logged_in_page"} or item.get_closest_marker("browser"):
+        if fixtures & BROWSER_FIXTURES or item.get_closest_marker("browser"):
             return 2
         if fixtures & {"live", "live_stack"}:
             return 1
         return 0
 
     items.sort(key=order)
+
+
+@pytest.fixture(autouse=True)
+def processes_need_the_live_marker(request, monkeypatch):
+    """A test that starts a process must say so with the live marker, so that `make test-unit` can leave it out.
+    Valkey servers of a test's own are allowed: they are as quick as the session's."""
+    if request.node.get_closest_marker("live"):
+        return
+    execute_child = subprocess.Popen._execute_child
+
+    def guarded(self, args, executable, *rest, **kwargs):
+        program = Path(str(executable or (args if isinstance(args, (str, bytes)) else args[0]))).name
+        if program != "valkey-server":
+            pytest.fail(
+                f"{request.node.nodeid} starts a process ({args!r}) without the live marker: "
+                "add @pytest.mark.live (or pytestmark = pytest.mark.live) so `make test-unit` leaves it out",
+                pytrace=False,
+            )
+        return execute_child(self, args, executable, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", guarded)
 
 
 @pytest.fixture(autouse=True)

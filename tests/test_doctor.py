@@ -104,6 +104,7 @@ def worker_process(redis_conn, redis_url, media_root):
         process.wait(15)
 
 
+@pytest.mark.live
 @pytest.mark.django_db
 def test_doctor_passes_on_a_healthy_stack_and_shows_every_check(worker_process, media_root):
     make_photo(media_root)
@@ -135,6 +136,7 @@ def test_doctor_text_output_has_one_line_per_check_with_timing_and_fix(redis_con
     assert "fix:" in fix and "rqworker" in fix
 
 
+@pytest.mark.live
 @pytest.mark.django_db
 def test_doctor_names_a_killed_worker(worker_process, redis_conn):
     worker_process.send_signal(signal.SIGKILL)  # no chance to deregister: its key stays in Redis
@@ -166,6 +168,7 @@ def test_doctor_names_a_stopped_redis(own_redis):
     assert checks["database"]["status"] == "ok"
 
 
+@pytest.mark.live
 @pytest.mark.django_db
 def test_doctor_warns_when_redis_may_evict_jobs_but_exits_zero(own_redis, worker_process):
     # The worker serves the session's Redis; give this one its own so only the policy is wrong.
@@ -183,6 +186,7 @@ def test_doctor_warns_when_redis_may_evict_jobs_but_exits_zero(own_redis, worker
     assert status == 0, checks
 
 
+@pytest.mark.live
 @pytest.mark.django_db
 def test_doctor_names_a_broken_channel_layer(settings, redis_conn, worker_process, tmp_path):
     from channels.layers import channel_layers
@@ -201,6 +205,7 @@ def test_doctor_names_a_broken_channel_layer(settings, redis_conn, worker_proces
     assert checks["redis"]["status"] == "ok"
 
 
+@pytest.mark.live
 @pytest.mark.django_db
 def test_doctor_names_a_missing_file(media_root, redis_conn, worker_process):
     photo = make_photo(media_root)
@@ -249,6 +254,7 @@ def test_doctor_names_a_stuck_photo_and_the_command_that_fixes_it(media_root, re
     assert fresh.pk
 
 
+@pytest.mark.live
 @pytest.mark.django_db
 def test_doctor_names_debug_on_a_public_host(settings, redis_conn, worker_process):
     settings.DEBUG = True
@@ -260,6 +266,7 @@ def test_doctor_names_debug_on_a_public_host(settings, redis_conn, worker_proces
     assert "DEBUG" in checks["settings"]["fix"]
 
 
+@pytest.mark.live
 @pytest.mark.django_db
 def test_doctor_runs_deploy_checks_for_a_public_host(settings, redis_conn, worker_process):
     settings.ALLOWED_HOSTS = ["photos.example.com"]
@@ -270,6 +277,7 @@ def test_doctor_runs_deploy_checks_for_a_public_host(settings, redis_conn, worke
     assert checks["settings"]["status"] in ("warn", "error")
 
 
+@pytest.mark.live
 @pytest.mark.django_db
 def test_doctor_reports_pillow_formats_and_warns_when_one_is_missing(redis_conn, worker_process, monkeypatch):
     status, checks = doctor()
@@ -304,6 +312,7 @@ def test_doctor_counts_failed_jobs_and_shows_the_last_error(redis_conn):
     assert "reprocess --failed" in queues["fix"]
 
 
+@pytest.mark.live
 @pytest.mark.django_db(transaction=True)
 def test_doctor_names_a_photo_whose_worker_died_mid_render(media_root, redis_conn, redis_url, tmp_path):
     pause = tmp_path / "pause-render"

@@ -166,6 +166,7 @@ def test_sweeper_rescues_processing_photo_whose_job_failed(client_logged_in, red
     assert not redis_conn.exists(jobs.rescue_key(photo.pk))
 
 
+@pytest.mark.live
 def test_sweeper_sees_a_started_job_whose_worker_process_died(client_logged_in, redis_conn):
     photo = upload(client_logged_in)
     queue = django_rq.get_queue("default", commit_mode="auto")

@@ -188,6 +188,7 @@ def rendered_by_worker(client, name: str = "formats/hopper.jpg") -> Photo:
     pytest.fail(f"photo {photo.pk} is {photo.status}")
 
 
+@pytest.mark.live
 def test_queued_reprocess_waits_for_the_workers_with_a_progress_bar(client_logged_in, redis_conn, worker, media_root):
     photos = [rendered_by_worker(client_logged_in), rendered_by_worker(client_logged_in, "formats/hopper_gray.jpg")]
     before = [files(photo) for photo in photos]
@@ -202,6 +203,7 @@ def test_queued_reprocess_waits_for_the_workers_with_a_progress_bar(client_logge
     assert set(Photo.objects.values_list("status", flat=True)) == {"ready"}
 
 
+@pytest.mark.live
 def test_queued_reprocess_exits_non_zero_when_a_worker_fails_a_photo(client_logged_in, redis_conn, worker):
     bad = rendered_by_worker(client_logged_in)
     storage.media_path(bad.original).write_bytes(b"\x89PNG\r\n\x1a\n and then nothing")

@@ -88,6 +88,7 @@ def settings_in_a_fresh_process(**env) -> dict:
     return json.loads(result.stdout)
 
 
+@pytest.mark.live
 def test_https_setting_turns_on_secure_cookies_and_hsts():
     assert settings_in_a_fresh_process(GLOWWORM_HTTPS="true") == {
         "SESSION_COOKIE_SECURE": True,

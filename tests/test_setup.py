@@ -170,11 +170,13 @@ def settings_process(var_dir, **extra) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.live
 def test_secret_key_is_required_when_debug_is_off(tmp_path):
     result = settings_process(tmp_path)
     assert result.returncode != 0 and "SECRET_KEY is required" in result.stderr
 
 
+@pytest.mark.live
 def test_management_commands_beside_make_run_read_its_secret_key(tmp_path):
     (tmp_path / "secret_key").write_text("a-key-make-run-wrote-" + "x" * 40 + "\n")
     result = settings_process(tmp_path)
