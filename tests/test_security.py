@@ -193,6 +193,7 @@ def test_ipv6_clients_are_counted_by_their_64_prefix():
     assert client_network("::ffff:192.0.2.1") == "192.0.2.1"
 
 
+@pytest.mark.live
 def test_the_old_proxy_setting_fails_and_names_the_new_one():
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
