@@ -38,7 +38,7 @@ $(VENV)/.mysql: requirements-mysql.txt $(VENV)/.runtime
 MYSQL_STAMP := $(if $(filter mysql://% mariadb://%,$(DATABASE_URL)),$(VENV)/.mysql)
 
 var/secret_key:
-	@mkdir -p var
+	@mkdir -p -m 700 var
 	@$(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 	@chmod 600 $@
 

@@ -1,3 +1,5 @@
+import os
+
 from django.apps import AppConfig
 
 
@@ -9,3 +11,6 @@ class GalleryConfig(AppConfig):
         from gallery import security
 
         security.connect_receivers()
+        # Files we write (media, the SQLite database, temporary uploads) are not readable by other users of the
+        # machine: rw for us, r for our group, nothing for others.
+        os.umask(0o027)

@@ -69,6 +69,7 @@ def test_serve_starts_everything_and_sigterm_stops_every_child(tmp_path):
         health = wait_for_health(f"http://127.0.0.1:{port}/healthz", server, workers=2)
         assert health == {"database": "ok", "redis": "ok", "workers": 2}
         assert list((var_dir / "redis").rglob("appendonly*"))  # the private Redis keeps its data under var/
+        assert var_dir.stat().st_mode & 0o777 == 0o700  # the database, the key and Redis: only for this user
         assert (var_dir / "glowworm.sqlite3").exists()
         children = processes_with_env("GLOWWORM_VAR_DIR", str(var_dir))
         assert len(children) >= 4  # redis, web, two workers (and their helpers)

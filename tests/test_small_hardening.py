@@ -118,3 +118,11 @@ def test_api_token_issue_is_unaffected_by_other_headers(user):
     assert ApiToken.bearer(f"Bearer {token}") == token
     assert ApiToken.bearer(f"bearer   {token}  ") == token
     assert ApiToken.bearer("Basic abc") is None and ApiToken.bearer("") is None and ApiToken.bearer(None) is None
+
+
+def test_media_files_and_folders_are_not_readable_by_other_users(media_root):
+    from gallery import storage
+
+    path = storage.write_bytes("variants/ab/abcdef-thumb-1234.webp", b"RIFF")
+    assert path.stat().st_mode & 0o007 == 0
+    assert path.parent.stat().st_mode & 0o007 == 0

@@ -112,7 +112,9 @@ class Command(BaseCommand):
         python = sys.executable
         manage = str(Path(settings.BASE_DIR) / "manage.py")
 
+        # var/ holds the database, the secret key and Redis's data: only this user may look inside.
         Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
+        Path(settings.VAR_DIR).chmod(0o700)
         Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
