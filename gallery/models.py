@@ -221,10 +221,10 @@ class DisplaySizeQuerySet(models.QuerySet):
 
 
 class DisplaySize(models.Model):
-    """A display size the renderer makes besides GLOWWORM_DISPLAY_SIZES: frames add their screens here.
+    """A display size the renderer makes besides GLOWWORM_DISPLAY_SIZES: the screen buckets frames use.
 
-    The rendering side owns this table (processing.jobs reads it into the spec table); frames only ask for a size
-    through covering() and ensure().
+    The rendering side owns this table (processing.jobs reads it into the spec table); frames ask for a size
+    through ensure() and drop the ones no frame uses any more.
     """
 
     width = models.PositiveIntegerField()
@@ -240,24 +240,14 @@ class DisplaySize(models.Model):
     def __str__(self):
         return f"{self.width}x{self.height}"
 
-    @staticmethod
-    def covering(width: int, height: int, sizes: list[tuple[int, int]]) -> tuple[int, int] | None:
-        """The smallest display size whose bounding box holds the whole screen: its variants cover every photo."""
-        holding = [(w, h) for w, h in sizes if w >= width and h >= height]
-        return min(holding, key=lambda size: size[0] * size[1]) if holding else None
-
     @classmethod
-    def ensure(cls, width: int, height: int) -> tuple[int, int]:
-        """The display size that covers a screen, added to the rendered sizes when none does yet."""
-        size = cls.covering(width, height, cls.objects.sizes())
-        if size is None:
-            try:
-                with transaction.atomic():
-                    cls.objects.create(width=width, height=height)
-            except IntegrityError:
-                pass  # another frame with the same screen got there first
-            size = (width, height)
-        return size
+    def ensure(cls, width: int, height: int) -> "DisplaySize":
+        """The row of this size, made if there is none yet."""
+        try:
+            with transaction.atomic():
+                return cls.objects.get_or_create(width=width, height=height)[0]
+        except IntegrityError:  # another process made it meanwhile
+            return cls.objects.get(width=width, height=height)
 
 
 class SetupToken(models.Model):

@@ -273,7 +273,7 @@ def test_the_minute_job_switches_and_reverts_a_frame_at_once(redis_conn):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_screen_no_display_size_covers_is_added_and_rendered(redis_conn, media_root, run_worker):
+def test_a_frame_gets_the_display_size_of_its_screens_bucket(redis_conn, media_root, run_worker):
     photo = make_photo(media_root, DATA / "photos" / "landscape_orientation_1.jpg")
     assert jobs.render_photo(photo.pk, stages=["thumbnail"]) == "ready"  # only grid sizes so far
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.READY)
@@ -281,11 +281,12 @@ def test_a_screen_no_display_size_covers_is_added_and_rendered(redis_conn, media
     playlists.add_photos(playlist=playlist, photo_ids=[photo.pk])
     frame, _ = make_frame("Wall", playlist)
 
-    screens.record_screen(frame, width=5120, height=2880)
-    assert DisplaySize.objects.filter(width=5120, height=2880).exists()
-    assert "display-5120x2880" in {spec.name for spec in jobs.current_specs()}
-    screens.record_screen(frame, width=1280, height=720)  # covered by a configured size: nothing added
-    assert DisplaySize.objects.count() == 1
+    screens.record_screen(frame, width=5120, height=2880)  # no bucket holds it: the largest landscape one
+    assert list(DisplaySize.objects.values_list("width", "height")) == [(3840, 2160)]
+    assert "display-3840x2160" in {spec.name for spec in jobs.current_specs()}
+    screens.record_screen(frame, width=1200, height=700)  # a 720p bucket; the 4K one is used by no frame now
+    assert list(DisplaySize.objects.values_list("width", "height")) == [(1280, 720)]
+    assert Frame.objects.get(pk=frame.pk).screen_size == "1200×700"
 
     shown = state.read_state(Frame.objects.get(pk=frame.pk)).message["slides"][0]["photos"][0]
     assert shown["width"] == 800  # the next-best size meanwhile (thumb2x)
@@ -294,10 +295,9 @@ def test_a_screen_no_display_size_covers_is_added_and_rendered(redis_conn, media
     assert Photo.objects.get(pk=photo.pk).status == Photo.Status.QUEUED
     run_worker()
     photo = Photo.objects.get(pk=photo.pk)
-    assert photo.status == Photo.Status.READY and "display-1280x720" not in photo.variants_by_name
-    assert "display-1920x1080" in photo.variants_by_name
+    assert photo.status == Photo.Status.READY and "display-1280x720" in photo.variants_by_name
     shown = state.read_state(Frame.objects.get(pk=frame.pk)).message["slides"][0]["photos"][0]
-    assert (shown["width"], shown["height"]) == (1080, 720)  # smallest covering 1280x720: fits in 1920x1080
+    assert (shown["width"], shown["height"]) == (1080, 700 * 1080 // 1050)  # fits 1200x700, from the 720p bucket
 
 
 def test_the_smallest_covering_variant_is_chosen():

@@ -182,8 +182,18 @@ def test_frames_page_query_count_does_not_grow_with_frames(client_logged_in, pla
 
 
 @pytest.mark.django_db
-def test_a_frame_cannot_add_an_absurd_display_size(playlist):
-
-    frame = Frame.objects.create(name="Wall", playlist=playlist)
-    screens.record_screen(frame, width=100000, height=90000)
-    assert list(DisplaySize.objects.values_list("width", "height")) == [(8192, 8192)]
+def test_screens_snap_to_a_fixed_list_of_buckets(playlist):
+    frames = [Frame.objects.create(name=f"Wall {n}", playlist=playlist) for n in range(4)]
+    for frame, (width, height) in zip(frames, [(100000, 90000), (1080, 1920), (1366, 768), (800, 600)], strict=True):
+        screens.record_screen(frame, width=width, height=height)
+    assert sorted(DisplaySize.objects.values_list("width", "height")) == [
+        (1024, 768),
+        (1080, 1920),
+        (1920, 1080),
+        (3840, 2160),
+    ]
+    # A thousand odd screen sizes make no new display sizes.
+    for width in range(1000, 2000):
+        screens.record_screen(frames[0], width=width, height=width // 2)
+    assert DisplaySize.objects.count() <= 6 and frames[0].display_size.width in (1280, 1920, 2560)
+    assert screens.bucket_for(1, 1) == (1024, 768) and screens.bucket_for(3000, 5000) == (2160, 3840)

@@ -31,8 +31,8 @@ def _record_screen(frame_id: int, width: int, height: int) -> None:
 
 
 def _beat(frame_id: int, showing, connected: int = 0) -> None:
-    status.record_heartbeat(frame_id, showing=showing, connected=connected)
-    status.push_status(frame_id)
+    if status.record_heartbeat(frame_id, showing=showing, connected=connected):
+        status.push_status(frame_id)
 
 
 def _int_or_none(value):

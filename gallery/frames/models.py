@@ -8,7 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
-from gallery.models import Album, AlbumPhoto, Photo
+from gallery.models import Album, AlbumPhoto, DisplaySize, Photo
 
 
 class Playlist(models.Model):
@@ -109,9 +109,13 @@ class Frame(models.Model):
     secret_digest = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     secret_issued_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True)
-    # What the frame last reported (heartbeats): physical pixels, i.e. CSS pixels x devicePixelRatio.
+    # What the frame last reported: physical pixels, i.e. CSS pixels x devicePixelRatio.
     screen_width = models.PositiveIntegerField(null=True, blank=True)
     screen_height = models.PositiveIntegerField(null=True, blank=True)
+    # The display size bucket that screen snaps to (gallery/frames/screens.py): what the renderer makes for it.
+    display_size = models.ForeignKey(
+        DisplaySize, null=True, blank=True, on_delete=models.SET_NULL, related_name="frames", editable=False
+    )
     last_seen_at = models.DateTimeField(null=True, blank=True)
     connections = models.PositiveSmallIntegerField(default=0, help_text="Open websockets")
     showing = models.ForeignKey(Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")

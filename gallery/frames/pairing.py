@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from gallery.frames import auth, events, status
+from gallery.frames import auth, events, screens, status
 from gallery.frames.models import Frame, PairingCode, Playlist
 from gallery.models import hash_token
 
@@ -139,3 +139,9 @@ def revoke_frame(*, frame: Frame) -> None:
     auth.revoke(frame)
     events.revoked(frame.pk)
     status.push_status(frame.pk)
+
+
+def delete_frame(*, frame: Frame) -> None:
+    revoke_frame(frame=frame)
+    frame.delete()
+    screens.drop_unused_display_sizes()

@@ -92,10 +92,11 @@ def variant_url(variant: Variant) -> str:
     return reverse("frame-variant", args=[variant.pk, variant.file.rsplit("/", 1)[-1]])
 
 
-def _captions(photos: list[Photo], zone: ZoneInfo) -> dict[int, str]:
+def _captions(playlist: Playlist, photos: list[Photo], zone: ZoneInfo) -> dict[int, str]:
+    # Only albums the playlist follows: a caption never names an album the frame was not given.
     albums: dict[int, str] = {}
     for photo_id, name in (
-        AlbumPhoto.objects.filter(photo__in=photos)
+        AlbumPhoto.objects.filter(photo__in=photos, album__playlist_links__playlist=playlist)
         .order_by("album__name", "album_id")
         .values_list("photo_id", "album__name")
     ):
@@ -156,7 +157,7 @@ def read_state(frame: Frame, *, now: datetime | None = None) -> FrameState:
     photos = Photo.objects.filter(pk__in=ids).exclude(status=Photo.Status.FAILED).prefetch_related("variants").in_bulk()
     ordered = [photos[pk] for pk in ids if pk in photos and photos[pk].variants_by_name]
     layout = slides.pair([slides.Shape(p.pk, p.width, p.height) for p in ordered], portrait_frame=screen[1] > screen[0])
-    captions = _captions(ordered, zone_of(frame)) if playlist.captions else {}
+    captions = _captions(playlist, ordered, zone_of(frame)) if playlist.captions else {}
     for slide in layout:
         entries = []
         for photo_id in slide.ids:

@@ -9,9 +9,8 @@ from django.db.models.functions import Greatest
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from gallery.frames import events
+from gallery.frames import events, state
 from gallery.frames.models import Frame
-from gallery.models import Photo
 
 # A frame is online while a socket is open and a heartbeat came within this many seconds (frames beat every 30).
 ONLINE_WITHIN = 90
@@ -22,17 +21,27 @@ def is_online(frame: Frame, now: datetime | None = None) -> bool:
     return bool(frame.connections and frame.last_seen_at and (now - frame.last_seen_at).total_seconds() < ONLINE_WITHIN)
 
 
-def record_heartbeat(frame_id: int, *, showing: int | None = None, connected: int = 0) -> None:
-    """A heartbeat or a new photo on screen; `connected` is +1 on connect and -1 on disconnect."""
-    fields: dict = {"last_seen_at": timezone.now()}
-    if showing is not None:
-        fields["showing_id"] = showing if Photo.objects.filter(pk=showing).exists() else None
+def record_heartbeat(frame_id: int, *, showing: int | None = None, connected: int = 0) -> bool:
+    """A heartbeat or a new photo on screen; `connected` is +1 on connect and -1 on disconnect. The photo must be
+    one the frame may show now (else it is not recorded). Returns whether what the frames page shows changed
+    (online, the photo on screen), so a plain heartbeat is not broadcast to every admin page."""
+    frame = Frame.objects.filter(pk=frame_id).first()
+    if frame is None:
+        return False
+    now = timezone.now()
+    was_online = is_online(frame, now)
+    fields: dict = {"last_seen_at": now}
+    changed = bool(connected) or not was_online
+    if showing is not None and showing != frame.showing_id:
+        fields["showing_id"] = showing if state.frame_may_see_photo(frame, showing) else None
+        changed = changed or fields["showing_id"] != frame.showing_id
     if connected:
         fields["connections"] = Greatest(F("connections") + connected, 0)
     else:
         # A heartbeat proves a socket is open, even after the minute job wrote a silent frame off.
         fields["connections"] = Greatest(F("connections"), 1)
     Frame.objects.filter(pk=frame_id).update(**fields)
+    return changed
 
 
 def status_html(frame_ids: list[int] | None = None) -> str:

@@ -226,8 +226,7 @@ def frame_revoke(request, pk):
 def frame_delete(request, pk):
     frame = get_object_or_404(Frame, pk=pk)
     if request.method == "POST":
-        pairing.revoke_frame(frame=frame)
-        frame.delete()
+        pairing.delete_frame(frame=frame)
         messages.success(request, f"Deleted {frame}.")
         return redirect("frames")
     return render(request, "frames/delete.html", {"object": frame, "kind": "frame", "cancel": frame.get_absolute_url()})

@@ -1,0 +1,58 @@
+"""A paired (or stolen) frame cannot amplify work or learn more than its playlist: screen buckets, what it may
+say it shows, captions, and heartbeats that do not flood the frames page."""
+
+import secrets
+
+import pytest
+
+from gallery.frames import state, status
+from gallery.frames.models import Frame, Playlist, PlaylistAlbum, PlaylistItem
+from gallery.models import Album, AlbumPhoto, hash_token
+from tests.gallery_factories import aware, make_photo_row
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def playlist():
+    return Playlist.objects.create(name="Hall", captions=True)
+
+
+@pytest.fixture
+def frame(playlist):
+    return Frame.objects.create(name="Wall", playlist=playlist, secret_digest=hash_token(secrets.token_urlsafe(32)))
+
+
+def test_a_frame_may_only_say_it_shows_a_photo_of_its_playlist(frame, playlist):
+    mine, other = make_photo_row(), make_photo_row()
+    PlaylistItem.objects.create(playlist=playlist, photo=mine)
+    status.record_heartbeat(frame.pk, showing=other.pk, connected=1)
+    assert Frame.objects.get(pk=frame.pk).showing_id is None
+    status.record_heartbeat(frame.pk, showing=mine.pk)
+    assert Frame.objects.get(pk=frame.pk).showing_id == mine.pk
+    status.record_heartbeat(frame.pk, showing=10**9)  # no such photo
+    assert Frame.objects.get(pk=frame.pk).showing_id is None
+
+
+def test_a_plain_heartbeat_changes_nothing_the_frames_page_shows(frame, playlist):
+    photo = make_photo_row()
+    PlaylistItem.objects.create(playlist=playlist, photo=photo)
+    assert status.record_heartbeat(frame.pk, connected=1) is True  # came online
+    assert status.record_heartbeat(frame.pk) is False  # still online, nothing new: no broadcast
+    assert status.record_heartbeat(frame.pk, showing=photo.pk) is True  # a new photo on screen
+    assert status.record_heartbeat(frame.pk, showing=photo.pk) is False
+    assert status.record_heartbeat(frame.pk, connected=-1) is True
+
+
+def test_captions_name_only_albums_the_playlist_follows(frame, playlist):
+    shared = make_photo_row(taken_at=aware(2024, 7, 14, 12))
+    PlaylistItem.objects.create(playlist=playlist, photo=shared)
+    private = Album.objects.create(name="Aaa private medical")  # sorts first, and the frame was not given it
+    followed = Album.objects.create(name="Summer")
+    AlbumPhoto.objects.create(album=private, photo=shared)
+    caption = state.read_state(frame).message["slides"][0]["photos"][0]["caption"]
+    assert caption == "14 July 2024" and "private" not in caption
+    AlbumPhoto.objects.create(album=followed, photo=shared)
+    PlaylistAlbum.objects.create(playlist=playlist, album=followed)
+    caption = state.read_state(frame).message["slides"][0]["photos"][0]["caption"]
+    assert caption == "14 July 2024 · Summer"
