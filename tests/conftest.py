@@ -359,6 +359,18 @@ def processes_need_the_live_marker(request, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache(redis_url):
+    """Rate-limit counters (login, pairing codes) start from zero in every test: the cache's keys go, and nothing
+    else in the shared Redis (cache.clear() would flush RQ's queues too)."""
+    connection = redis.Redis.from_url(redis_url)
+    prefix = django_settings.CACHES["default"].get("KEY_PREFIX", "")
+    keys = list(connection.scan_iter(f"{prefix}:*"))
+    if keys:
+        connection.delete(*keys)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def fresh_channel_layer():
     """A new channel layer object per test: each async_to_sync call runs its own event loop, and a layer that
     a finished test's consumer was still receiving on would refuse the next loop ("Two event loops...")."""

@@ -6,7 +6,7 @@ import secrets
 import pytest
 
 from gallery.frames import state, status
-from gallery.frames.models import Frame, Playlist, PlaylistAlbum, PlaylistItem
+from gallery.frames.models import Frame, PairingCode, Playlist, PlaylistAlbum, PlaylistItem
 from gallery.models import Album, AlbumPhoto, hash_token
 from tests.gallery_factories import aware, make_photo_row
 
@@ -56,3 +56,13 @@ def test_captions_name_only_albums_the_playlist_follows(frame, playlist):
     PlaylistAlbum.objects.create(playlist=playlist, album=followed)
     caption = state.read_state(frame).message["slides"][0]["photos"][0]["caption"]
     assert caption == "14 July 2024 · Summer"
+
+
+def test_one_address_cannot_hold_the_pool_of_pairing_codes(user):
+    from django.test import Client
+
+    answers = [Client().get("/frame/", REMOTE_ADDR="203.0.113.9").status_code for _ in range(12)]
+    assert answers[:10] == [200] * 10 and answers[10:] == [429, 429]
+    assert Client().get("/frame/", REMOTE_ADDR="203.0.113.10").status_code == 200  # a neighbour still gets one
+    row = PairingCode.objects.order_by("-pk").first()
+    assert row.requested_from == "203.0.113.10"

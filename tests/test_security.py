@@ -10,7 +10,6 @@ import sys
 import time
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 
@@ -19,13 +18,6 @@ from gallery.proxies import TrustedProxies, TrustedProxyMiddleware, client_netwo
 from tests.conftest import DATA, ROOT
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def upload(client) -> int:

@@ -181,6 +181,9 @@ class PairingCode(models.Model):
     frame = models.ForeignKey(Frame, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     confirmed_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Who asked for the code, shown to the admin before confirming (a phished code shows a stranger's browser).
+    requested_from = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
 
     class Meta:
         db_table = "gallery_pairingcode"

@@ -7,15 +7,20 @@ stored hashed), and only that browser receives the frame's secret after an admin
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
 from gallery.frames import auth, events, screens, status
 from gallery.frames.models import Frame, PairingCode, Playlist
 from gallery.models import hash_token
+from gallery.proxies import client_network
+
+logger = logging.getLogger(__name__)
 
 CLAIM_COOKIE = "glowworm_pairing"
 # No 0/O, 1/I/L, 2/Z, 5/S, 8/B: read off a screen across a room and typed without mistakes.
@@ -23,6 +28,9 @@ CODE_ALPHABET = "ACDEFGHJKMNPQRTUVWXY34679"
 CODE_LENGTH = 6  # 25**6 = 244 million codes; a code lives ten minutes and is useless without the claim cookie
 PAIRING_TTL = timedelta(minutes=10)
 MAX_OPEN_CODES = 200
+# Codes one client network may ask for within PAIRING_TTL: a household's frames, booting together behind one
+# router, and their reloads; never the whole pool.
+MAX_CODES_PER_ADDRESS = 10
 
 
 class PairingError(Exception):
@@ -41,8 +49,26 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def start_pairing() -> tuple[PairingCode, str]:
-    """A fresh code for an unpaired browser; returns it with the plain claim token for the cookie."""
+def _count_code_for(address: str) -> int:
+    """Codes this client network asked for within PAIRING_TTL (counted in the shared cache, Redis)."""
+    key = f"glowworm:pairing-codes:{client_network(address)}"
+    timeout = int(PAIRING_TTL.total_seconds())
+    try:
+        if cache.add(key, 1, timeout=timeout):
+            return 1
+        return cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=timeout)
+        return 1
+    except Exception:  # the cache is down: the table-wide cap still holds
+        logger.warning("Pairing codes are not limited per address: the cache is unreachable", exc_info=True)
+        return 0
+
+
+def start_pairing(address: str = "", user_agent: str = "") -> tuple[PairingCode, str]:
+    """A fresh code for an unpaired browser at `address`; returns it with the plain claim token for the cookie."""
+    if _count_code_for(address) > MAX_CODES_PER_ADDRESS:
+        raise TooManyWaiting()
     claim = secrets.token_urlsafe(32)
     now = timezone.now()
     # Expired codes are of no use to anyone; drop them so the unique index leaves room.
@@ -54,7 +80,12 @@ def start_pairing() -> tuple[PairingCode, str]:
         if not PairingCode.objects.filter(code=code).exists():
             break
     pairing = PairingCode.objects.create(
-        code=code, claim_digest=hash_token(claim), created_at=now, expires_at=now + PAIRING_TTL
+        code=code,
+        claim_digest=hash_token(claim),
+        created_at=now,
+        expires_at=now + PAIRING_TTL,
+        requested_from=address[:64],
+        user_agent=user_agent[:300],
     )
     return pairing, claim
 

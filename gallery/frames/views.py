@@ -46,7 +46,9 @@ def frame_page(request):
     claim = None
     if shown is None or shown.confirmed_at is not None or shown.expires_at <= now:
         try:
-            shown, claim = pairing.start_pairing()
+            shown, claim = pairing.start_pairing(
+                request.META.get("REMOTE_ADDR", ""), request.headers.get("User-Agent", "")
+            )
         except pairing.TooManyWaiting:
             response = HttpResponse("Too many frames are waiting to be paired; try again in a few minutes.", status=429)
             response["Retry-After"] = "600"
