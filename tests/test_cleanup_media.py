@@ -66,7 +66,7 @@ def library(client_logged_in, media_root, redis_conn):
         old_file(media_root, "variants/ab/.half-written.webp.tmp"),
     ]
     young = media_root / "variants/ef/just-written-by-a-render.webp"
-    young.parent.mkdir(parents=True)
+    young.parent.mkdir(parents=True, exist_ok=True)  # the photo's own folder may be ef/ too
     young.write_bytes(b"new")
     elsewhere = old_file(media_root, "exports/keep-me.zip")
     return photo, referenced, orphans, young, elsewhere
