@@ -140,7 +140,8 @@ def check_settings(context: Context) -> Finding:
             (
                 WARN,
                 "session and CSRF cookies are sent over plain HTTP",
-                "Serve Glowworm over HTTPS and set GLOWWORM_HTTPS=true (GLOWWORM_BEHIND_PROXY=true behind a proxy).",
+                "Serve Glowworm over HTTPS (compose's proxy) and set GLOWWORM_HTTPS=true, with GLOWWORM_TRUSTED_PROXIES set "
+                "to the proxy (docs/security.md).",
             )
         )
     deploy = not is_development()
