@@ -4,9 +4,9 @@ from django.db.models import Count
 from django.template.defaultfilters import filesizeformat, pluralize
 from django.utils.html import format_html
 
+from gallery import trash
 from gallery.files import clean_file_name
 from gallery.models import Album, ApiToken, DisplaySize, Photo, Variant
-from gallery.services import delete_photo
 from processing import jobs
 from processing.imaging import Metadata
 from processing.specs import THUMBNAIL
@@ -60,6 +60,27 @@ def retry_failed(modeladmin, request, queryset):
         modeladmin.message_user(request, f"{skipped} selected photo{pluralize(skipped)} had not failed; left alone.")
 
 
+@admin.action(description="Restore selected photos from the trash")
+def restore_from_trash(modeladmin, request, queryset):
+    restored = trash.restore_photos(photo_ids=list(queryset.values_list("pk", flat=True)))
+    modeladmin.message_user(request, f"Restored {len(restored)} photo{pluralize(len(restored))} from the trash.")
+
+
+class InTrashFilter(admin.SimpleListFilter):
+    title = "in the trash"
+    parameter_name = "trashed"
+
+    def lookups(self, request, model_admin):
+        return [("1", "In the trash"), ("0", "In the library")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "1":
+            return queryset.filter(trashed_at__isnull=False)
+        if self.value() == "0":
+            return queryset.filter(trashed_at__isnull=True)
+        return queryset
+
+
 class PhotoAdminForm(forms.ModelForm):
     class Meta:
         model = Photo
@@ -81,6 +102,7 @@ class PhotoAdmin(admin.ModelAdmin):
     list_display = ("thumbnail", "__str__", "status", "taken_at", "camera", "size", "created_at")
     list_display_links = ("thumbnail", "__str__")
     list_filter = [
+        InTrashFilter,
         "status",
         "albums",
         "format",
@@ -91,7 +113,7 @@ class PhotoAdmin(admin.ModelAdmin):
     search_fields = ("original_name", "camera_make", "camera_model")
     date_hierarchy = "created_at"
     inlines = [VariantInline]
-    actions = [reprocess_all, reprocess_thumbnails, retry_failed]
+    actions = [reprocess_all, reprocess_thumbnails, retry_failed, restore_from_trash]
     list_per_page = 50
     fieldsets = [
         (
@@ -108,6 +130,7 @@ class PhotoAdmin(admin.ModelAdmin):
                     "height",
                     "rotation",
                     "uploaded_by",
+                    "trashed_at",
                 )
             },
         ),
@@ -118,9 +141,6 @@ class PhotoAdmin(admin.ModelAdmin):
         ),
     ]
     readonly_fields = ["preview", *(f.name for f in Photo._meta.fields if f.name != "original_name")]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("variants")
 
     @admin.display(description="")
     def thumbnail(self, photo):
@@ -153,12 +173,15 @@ class PhotoAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # photos arrive through uploads, which check and store them
 
+    def get_queryset(self, request):
+        # The admin sees the trash too (the "in the trash" filter tells them apart).
+        return Photo.all_objects.prefetch_related("variants")
+
     def delete_model(self, request, obj):
-        delete_photo(photo=obj)  # the row, then its original and variant files
+        trash.trash_photos(photo_ids=[obj.pk], user=request.user)  # to the trash, as every delete
 
     def delete_queryset(self, request, queryset):
-        for photo in queryset:
-            delete_photo(photo=photo)
+        trash.trash_photos(photo_ids=list(queryset.values_list("pk", flat=True)), user=request.user)
 
 
 @admin.register(Album)

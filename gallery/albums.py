@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 
 from gallery.library import GRID_VARIANTS
-from gallery.models import Album, AlbumPhoto, Photo, Variant
+from gallery.models import IN_LIBRARY_MEMBERSHIPS, Album, AlbumPhoto, Photo, Variant
 
 
 def create_album(*, name: str) -> Album:
@@ -55,8 +55,14 @@ def set_cover(*, album: Album, photo: Photo | None) -> Album:
 
 def albums_with_covers():
     """Albums with `photo_count` and `cover_photo` (chosen, else the photo added last), in three queries."""
-    newest = AlbumPhoto.objects.filter(album=OuterRef("pk")).order_by("-added_at", "-id").values("photo_id")[:1]
-    albums = list(Album.objects.annotate(photo_count=Count("memberships"), newest_photo_id=Subquery(newest)))
+    newest = (
+        AlbumPhoto.objects.in_library().filter(album=OuterRef("pk")).order_by("-added_at", "-id").values("photo_id")[:1]
+    )
+    albums = list(
+        Album.objects.annotate(
+            photo_count=Count("memberships", filter=IN_LIBRARY_MEMBERSHIPS), newest_photo_id=Subquery(newest)
+        )
+    )
     cover_ids = {album.cover_id or album.newest_photo_id for album in albums} - {None}
     variants = Prefetch("variants", queryset=Variant.objects.filter(name__in=GRID_VARIANTS))
     covers = Photo.objects.filter(pk__in=cover_ids).prefetch_related(variants).in_bulk() if cover_ids else {}

@@ -19,8 +19,9 @@ from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security.base import AuthBase
 
+from gallery import trash
 from gallery.models import ApiToken, Photo
-from gallery.services import delete_photo, ingest_upload
+from gallery.services import ingest_upload
 from gallery.uploads import Refusal, UploadRejected
 
 PAGE_SIZE = 100
@@ -194,9 +195,11 @@ class PhotoOut(Schema):
     height: int
     sha256: str
     taken_at: datetime | None
+    trashed_at: datetime | None
     url: str
     variants: list[VariantOut]
     duplicate: bool | None = None
+    restored: bool | None = None
 
 
 class PhotoPage(Schema):
@@ -220,6 +223,7 @@ def photo_json(photo: Photo) -> dict:
         "height": photo.height,
         "sha256": photo.sha256,
         "taken_at": photo.taken_at,
+        "trashed_at": photo.trashed_at,
         "url": photo.get_absolute_url(),
         "variants": [
             {"name": v.name, "width": v.width, "height": v.height, "format": v.format, "url": v.url}
@@ -244,8 +248,9 @@ def page_of(queryset, page: int, serialize) -> dict:
 
 
 @api.get("/images/", response={200: PhotoPage, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut})
-def list_images(request, status: Photo.Status | None = None, page: int = 1):
-    photos = Photo.objects.newest_first().prefetch_related("variants")
+def list_images(request, status: Photo.Status | None = None, trashed: bool = False, page: int = 1):
+    """The library, newest first; `?trashed=1` lists the trash instead."""
+    photos = (Photo.all_objects.in_trash() if trashed else Photo.objects).newest_first().prefetch_related("variants")
     if status:
         photos = photos.filter(status=status)
     return page_of(photos, page, photo_json)
@@ -264,13 +269,16 @@ def upload_image(request):
         raise UploadRejected(Refusal.NO_FILE, "Send exactly one file in the 'file' field.")
     result = ingest_upload(upload=files[0], user=request.user)
     body = photo_json(result.photo)
+    if result.restored:
+        return Status(200, dict(body, duplicate=True, restored=True))
     if not result.created:
         return Status(200, dict(body, duplicate=True))
     return Status(201, body)
 
 
 def _photo_or_404(pk: int) -> Photo:
-    photo = Photo.objects.prefetch_related("variants").filter(pk=pk).first()
+    """The photo, in the library or in the trash."""
+    photo = Photo.all_objects.prefetch_related("variants").filter(pk=pk).first()
     if photo is None:
         raise ApiError(404, "No photo with that id.")
     return photo
@@ -281,7 +289,21 @@ def get_image(request, pk: int):
     return photo_json(_photo_or_404(pk))
 
 
-@api.delete("/images/{int:pk}/", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
-def delete_image(request, pk: int):
-    delete_photo(photo=_photo_or_404(pk))
-    return HttpResponse(status=204)
+@api.delete("/images/{int:pk}/", response={200: PhotoOut, 204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def delete_image(request, pk: int, purge: bool = False):
+    """Move the photo to the trash (200, `trashed_at` set; again: unchanged), or with `?purge=1` delete it forever
+    from any state (204; its files go too)."""
+    photo = _photo_or_404(pk)
+    if purge:
+        trash.purge_photos(photo_ids=[photo.pk])
+        return HttpResponse(status=204)
+    trash.trash_photos(photo_ids=[photo.pk], user=request.user)
+    return photo_json(_photo_or_404(pk))
+
+
+@api.post("/images/{int:pk}/restore/", response={200: PhotoOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def restore_image(request, pk: int):
+    """Bring the photo back from the trash (200, `trashed_at` null); a photo in the library is left as it is."""
+    photo = _photo_or_404(pk)
+    trash.restore_photos(photo_ids=[photo.pk])
+    return photo_json(_photo_or_404(pk))

@@ -42,6 +42,18 @@ class PhotoQuerySet(models.QuerySet):
         """Newest first by date taken (upload time when unknown), matching the `photo_library_order` index."""
         return self.with_sort_date().order_by("-sort_at", "-id")
 
+    def in_trash(self):
+        return self.filter(trashed_at__isnull=False)
+
+
+class LibraryManager(models.Manager.from_queryset(PhotoQuerySet)):
+    """Photo.objects: the library, without the photos in the trash. Pages, albums, frames, zips, duplicates and the
+    API read through it, so a trashed photo is gone everywhere at once. Photo.all_objects sees the trash too (the
+    renderer, the sweeper, the trash page, the duplicate check of uploads)."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(trashed_at__isnull=True)
+
 
 class Photo(models.Model):
     class Status(models.TextChoices):
@@ -84,8 +96,14 @@ class Photo(models.Model):
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # In the trash since then (gallery/trash.py); purged GLOWWORM_TRASH_DAYS later. Files stay until the purge.
+    trashed_at = models.DateTimeField(null=True, blank=True, db_index=True, editable=False)
+    trashed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
 
-    objects = PhotoQuerySet.as_manager()
+    objects = LibraryManager()
+    all_objects = PhotoQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -155,12 +173,24 @@ class Album(models.Model):
         return reverse("album", args=[self.pk])
 
 
+class AlbumPhotoQuerySet(models.QuerySet):
+    def in_library(self):
+        """Memberships of photos not in the trash (trashed photos keep theirs, for a restore)."""
+        return self.filter(photo__trashed_at__isnull=True)
+
+
+# For annotations that count an album's photos: those in the trash do not count.
+IN_LIBRARY_MEMBERSHIPS = models.Q(memberships__photo__trashed_at__isnull=True)
+
+
 class AlbumPhoto(models.Model):
     """Membership of a photo in an album. Deleting an album deletes these rows, never the photos."""
 
     album = models.ForeignKey(Album, on_delete=models.CASCADE, related_name="memberships")
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="album_memberships")
     added_at = models.DateTimeField(default=timezone.now)
+
+    objects = AlbumPhotoQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["album", "photo"], name="unique_photo_per_album")]

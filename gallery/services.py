@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 
-from gallery import storage
+from gallery import storage, trash
 from gallery.files import clean_file_name
 from gallery.models import Photo
 from gallery.uploads import Refusal, UploadRejected
@@ -20,6 +20,7 @@ from processing import imaging, jobs
 class IngestResult:
     photo: Photo
     created: bool
+    restored: bool = False  # it was in the trash, and the upload brought it back
 
 
 def sha256_of(path: str) -> str:
@@ -44,9 +45,12 @@ def ingest_upload(*, upload: UploadedFile, user=None) -> IngestResult:
         raise UploadRejected.from_image(exc) from None
 
     sha256 = sha256_of(temporary_path)
-    existing = Photo.objects.filter(sha256=sha256).first()
+    existing = Photo.all_objects.filter(sha256=sha256).first()
     if existing:
-        return IngestResult(photo=existing, created=False)
+        restored = existing.trashed_at is not None and bool(trash.restore_photos(photo_ids=[existing.pk]))
+        if restored:
+            existing.refresh_from_db()
+        return IngestResult(photo=existing, created=False, restored=restored)
 
     photo = Photo(
         sha256=sha256,
@@ -70,7 +74,7 @@ def ingest_upload(*, upload: UploadedFile, user=None) -> IngestResult:
         # Two identical uploads raced: the unique index let exactly one in.
         if stored:
             storage.delete_file(photo.original)
-        existing = Photo.objects.filter(sha256=sha256).first()
+        existing = Photo.all_objects.filter(sha256=sha256).first()
         if existing is None:
             raise
         return IngestResult(photo=existing, created=False)
@@ -79,14 +83,6 @@ def ingest_upload(*, upload: UploadedFile, user=None) -> IngestResult:
             storage.delete_file(photo.original)
         raise
     return IngestResult(photo=photo, created=True)
-
-
-def delete_photo(*, photo: Photo) -> None:
-    """Delete the row (and its variant rows), then its files once the deletion has committed."""
-    files = [photo.original, *photo.variants.values_list("file", flat=True)]
-    with transaction.atomic():
-        photo.delete()
-        transaction.on_commit(lambda: [storage.delete_file(name) for name in files])
 
 
 def rerender_photo(*, photo: Photo) -> None:
@@ -111,12 +107,3 @@ def rotate_photo(*, photo: Photo, degrees: int) -> Photo:
     jobs.requeue(photo.pk, after_current=True)
     photo.refresh_from_db()
     return photo
-
-
-def delete_photos(*, photo_ids: list[int]) -> int:
-    """Delete several photos with their files (each through delete_photo). Returns how many were deleted."""
-    deleted = 0
-    for photo in Photo.objects.filter(pk__in=photo_ids):
-        delete_photo(photo=photo)
-        deleted += 1
-    return deleted

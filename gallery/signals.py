@@ -2,5 +2,6 @@
 
 from django.dispatch import Signal
 
-# A photo's row changed in a way others may show: rendered, re-rendered, rotated, failed. Argument: photo_id.
-photo_changed = Signal()
+# Photos changed in a way others may show: rendered, re-rendered, rotated, failed, trashed, restored.
+# Argument: photo_ids, a list.
+photos_changed = Signal()

@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from gallery import albums as album_services
-from gallery import first_account, library
+from gallery import first_account, library, trash
 from gallery.forms import (
     AlbumForm,
     BulkForm,
@@ -27,7 +27,7 @@ from gallery.forms import (
 )
 from gallery.media import original_response, variant_response
 from gallery.models import Album, AlbumPhoto, Photo, Variant
-from gallery.services import delete_photo, delete_photos, ingest_upload, rerender_photo, rotate_photo
+from gallery.services import ingest_upload, rerender_photo, rotate_photo
 from gallery.uploads import Refusal, UploadRejected
 
 PAGE_SIZE = library.PAGE_SIZE
@@ -158,8 +158,8 @@ def photo_delete(request, pk):
     photo = get_object_or_404(Photo.objects.prefetch_related("variants"), pk=pk)
     if request.method == "POST":
         _, older = library.neighbours(Photo.objects.all(), photo)
-        delete_photo(photo=photo)
-        messages.success(request, f"Deleted {photo}.")
+        trash.trash_photos(photo_ids=[photo.pk], user=request.user)
+        messages.success(request, f"Moved {photo} to the trash.")
         default = older.get_absolute_url() if older else reverse("home")
         return redirect(safe_next(request, default))
     return render(request, "gallery/photo_delete.html", {"photo": photo, "next": safe_next(request, "")})
@@ -199,7 +199,7 @@ def album_detail(request, pk):
         return render(request, "gallery/_library_page.html", context)
     context.update(
         full_page=True,
-        photo_count=AlbumPhoto.objects.filter(album=album).count(),
+        photo_count=AlbumPhoto.objects.in_library().filter(album=album).count(),
         albums=list(Album.objects.all()),
         rename_form=AlbumForm(initial={"name": album.name}),
         upload_form=UploadAlbumForm(initial={"album": album}),
@@ -226,7 +226,7 @@ def album_delete(request, pk):
         album_services.delete_album(album=album)
         messages.success(request, f"Deleted album {name}. Its photos are still in your library.")
         return redirect("albums")
-    count = AlbumPhoto.objects.filter(album=album).count()
+    count = AlbumPhoto.objects.in_library().filter(album=album).count()
     return render(request, "gallery/album_delete.html", {"album": album, "photo_count": count})
 
 
@@ -273,8 +273,8 @@ def bulk(request):
         if not form.cleaned_data["confirmed"]:
             photos = Photo.objects.filter(pk__in=ids)
             return render(request, "gallery/bulk_delete.html", {"photos": photos, "ids": ids, "next": back})
-        deleted = delete_photos(photo_ids=ids)
-        messages.success(request, f"Deleted {deleted} photo{pluralize(deleted)}.")
+        deleted = len(trash.trash_photos(photo_ids=ids, user=request.user))
+        messages.success(request, f"Moved {deleted} photo{pluralize(deleted)} to the trash.")
     return redirect(back)
 
 
@@ -312,8 +312,8 @@ def duplicates(request):
             if not keep & group:
                 messages.error(request, "Keep at least one photo of the group.")
             else:
-                deleted = delete_photos(photo_ids=sorted(group - keep))
-                messages.success(request, f"Kept {len(keep & group)}, deleted {deleted}.")
+                deleted = len(trash.trash_photos(photo_ids=sorted(group - keep), user=request.user))
+                messages.success(request, f"Kept {len(keep & group)}, moved {deleted} to the trash.")
         return redirect("duplicates")
     hashes = dict(Photo.objects.exclude(phash="").values_list("pk", "phash"))
     groups = library.duplicate_groups(hashes)

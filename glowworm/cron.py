@@ -5,6 +5,7 @@ from rq import Queue
 from rq import cron as rq_cron
 from rq.serializers import JSONSerializer
 
+import gallery.cron  # noqa: F401  (the trash empties itself, every hour)
 import gallery.frames.cron  # noqa: F401  (the frame schedules, every minute)
 import processing.cron  # noqa: F401  (the sweeper)
 

@@ -140,8 +140,8 @@ def check_settings(context: Context) -> Finding:
             (
                 WARN,
                 "session and CSRF cookies are sent over plain HTTP",
-                "Serve Glowworm over HTTPS (compose's proxy) and set GLOWWORM_HTTPS=true, with GLOWWORM_TRUSTED_PROXIES set "
-                "to the proxy (docs/security.md).",
+                "Serve Glowworm over HTTPS (compose's proxy) and set GLOWWORM_HTTPS=true, with "
+                "GLOWWORM_TRUSTED_PROXIES set to the proxy (docs/security.md).",
             )
         )
     deploy = not is_development()
@@ -584,7 +584,7 @@ def check_stuck_photos(context: Context) -> Finding:
         return skipped
 
     stuck = stuck_photo_ids(older_than=context.stuck_after)
-    pending = Photo.objects.pending().count()
+    pending = Photo.all_objects.pending().count()
     details = {"pending": pending, "stuck": stuck, "stuck_after_seconds": int(context.stuck_after.total_seconds())}
     if stuck:
         shown = ", ".join(str(pk) for pk in stuck[:EXAMPLES]) + ("…" if len(stuck) > EXAMPLES else "")
@@ -620,7 +620,7 @@ def missing_files() -> tuple[list[int], list[int]]:
             return True  # a path outside MEDIA_ROOT is as good as missing
         return not os.path.isfile(os.path.join(root, relative))
 
-    originals = [pk for pk, name in Photo.objects.values_list("pk", "original").iterator() if missing(name)]
+    originals = [pk for pk, name in Photo.all_objects.values_list("pk", "original").iterator() if missing(name)]
     variants = sorted(
         {photo_id for photo_id, name in Variant.objects.values_list("photo_id", "file").iterator() if missing(name)}
     )
@@ -634,7 +634,7 @@ def check_missing_files(context: Context) -> Finding:
     originals, variants = missing_files()
     details = {"missing_originals": originals, "missing_variants": variants, "media_root": str(settings.MEDIA_ROOT)}
     if not originals and not variants:
-        photos, files = Photo.objects.count(), Variant.objects.count()
+        photos, files = Photo.all_objects.count(), Variant.objects.count()
         return Finding(
             "files",
             OK,

@@ -258,6 +258,8 @@ GLOWWORM_PUBLIC_URL = env("GLOWWORM_PUBLIC_URL")
 # Served under a path prefix by the proxy (/photos): the prefix. Clients cannot set it (glowworm/daphne_tuning.py).
 GLOWWORM_ROOT_PATH = env("GLOWWORM_ROOT_PATH")
 GLOWWORM_MAX_UPLOAD_MB = env_int("GLOWWORM_MAX_UPLOAD_MB", 200)
+# Days a photo stays in the trash before it is purged, files and all (gallery/trash.py).
+GLOWWORM_TRASH_DAYS = env_int("GLOWWORM_TRASH_DAYS", 30)
 GLOWWORM_MAX_PIXELS = env_int("GLOWWORM_MAX_PIXELS", 150_000_000)
 GLOWWORM_DISPLAY_SIZES = parse_sizes(
     "GLOWWORM_DISPLAY_SIZES", env("GLOWWORM_DISPLAY_SIZES", "1080x1920,1920x1080,2160x3840,3840x2160")

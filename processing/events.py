@@ -2,7 +2,7 @@
 
 A push carries full state (the re-rendered fragment), so a lost or repeated message does no harm; pages also catch
 up from the database whenever their socket (re)connects. Frames keep their own group names in
-gallery.frames.events and hear about photos through gallery.signals.photo_changed.
+gallery.frames.events and hear about photos through gallery.signals.photos_changed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from channels.layers import get_channel_layer
 
 from gallery.fragments import photo_fragments
 from gallery.models import Photo
-from gallery.signals import photo_changed as photo_changed_signal
+from gallery.signals import photos_changed as photos_changed_signal
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +31,20 @@ def send(group: str, message: dict) -> None:
 
 
 def photo_changed(photo_id: int) -> None:
-    """Push the photo's tile to every gallery page, and tell other features (frames) that it changed."""
-    html = photo_fragments([photo_id])
+    photos_changed([photo_id])
+
+
+def photos_changed(photo_ids: list[int]) -> None:
+    """Push the photos' tiles to every gallery page (a trashed one's tile is removed), and tell other features
+    (frames) that they changed."""
+    if not photo_ids:
+        return
+    html = photo_fragments(photo_ids)
     if html:
         send(GALLERY_GROUP, {"type": PUSH_TYPE, "html": html})
-    for receiver, error in photo_changed_signal.send_robust(sender=Photo, photo_id=photo_id):
+    for receiver, error in photos_changed_signal.send_robust(sender=Photo, photo_ids=list(photo_ids)):
         if isinstance(error, Exception):
-            logger.warning("%s failed for photo %s", receiver, photo_id, exc_info=error)
+            logger.warning("%s failed for photos %s", receiver, photo_ids[:10], exc_info=error)
 
 
 def catch_up(pending_ids: list[int], after_id: int) -> str:

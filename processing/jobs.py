@@ -146,7 +146,9 @@ def specs_for(photo: Photo, *, stages: Iterable[str] | None = None, missing_only
 
 
 def _fail(photo_id: int, reason: str) -> None:
-    Photo.objects.filter(pk=photo_id).update(status=Photo.Status.FAILED, error=reason[:500], updated_at=timezone.now())
+    Photo.all_objects.filter(pk=photo_id).update(
+        status=Photo.Status.FAILED, error=reason[:500], updated_at=timezone.now()
+    )
     _forget_rescues(photo_id)
     events.photo_changed(photo_id)
 
@@ -168,7 +170,7 @@ def _claim(photo_id: int) -> bool:
         statuses.append(Photo.Status.PROCESSING)
     now = timezone.now()
     return bool(
-        Photo.objects.filter(pk=photo_id, status__in=statuses).update(
+        Photo.all_objects.filter(pk=photo_id, status__in=statuses).update(
             status=Photo.Status.PROCESSING, render_started_at=now, error="", updated_at=now
         )
     )
@@ -222,7 +224,7 @@ def render_now(photo_id: int, *, stages: Iterable[str] | None = None, missing_on
 
     A transient error is raised after the photo is put back in the queue for the workers."""
     now = timezone.now()
-    claimed = Photo.objects.filter(
+    claimed = Photo.all_objects.filter(
         pk=photo_id, status__in=(Photo.Status.QUEUED, Photo.Status.READY, Photo.Status.FAILED)
     ).update(status=Photo.Status.PROCESSING, render_started_at=now, error="", updated_at=now)
     if not claimed:
@@ -261,7 +263,7 @@ def requeue(
     queue = django_rq.get_queue(QUEUE)
     deadline = time.monotonic() + 5
     while True:
-        row = Photo.objects.filter(pk=photo_id).values_list("status", "render_started_at").first()
+        row = Photo.all_objects.filter(pk=photo_id).values_list("status", "render_started_at").first()
         if row is None:
             return "gone"
         status, started = row
@@ -277,7 +279,7 @@ def requeue(
             return "busy"
         time.sleep(0.05)
     # Conditional on what we read: a render that claimed the photo meanwhile is left alone.
-    if not Photo.objects.filter(pk=photo_id, status=status, render_started_at=started).update(
+    if not Photo.all_objects.filter(pk=photo_id, status=status, render_started_at=started).update(
         status=Photo.Status.QUEUED, error="", updated_at=timezone.now()
     ):
         return "busy"
@@ -293,7 +295,7 @@ def requeue(
 def _render(photo_id: int, *, stages: list[str] | None, missing_only: bool) -> str:
     """Render a photo this process has claimed (status PROCESSING)."""
     events.photo_changed(photo_id)
-    photo = Photo.objects.prefetch_related("variants").get(pk=photo_id)
+    photo = Photo.all_objects.prefetch_related("variants").get(pk=photo_id)
     specs = specs_for(photo, stages=stages, missing_only=missing_only)
     thumbnails = [spec for spec in specs if spec.stage == THUMBNAIL]
     original = storage.media_path(photo.original)
@@ -316,7 +318,7 @@ def _render(photo_id: int, *, stages: list[str] | None, missing_only: bool) -> s
                             fields["taken_at"] = timezone.make_aware(fields["taken_at"])
                         # The user's quarter turns (Photo.rotation) come on top of the EXIF orientation.
                         turned = photo.rotation in (90, 270)
-                        Photo.objects.filter(pk=photo_id).update(
+                        Photo.all_objects.filter(pk=photo_id).update(
                             width=source.height if turned else source.width,
                             height=source.width if turned else source.height,
                             placeholder=source.analysis.placeholder,
@@ -328,7 +330,7 @@ def _render(photo_id: int, *, stages: list[str] | None, missing_only: bool) -> s
         except imaging.ImageRejected as exc:
             _fail(photo_id, str(exc))
             return "failed"
-    Photo.objects.filter(pk=photo_id, status=Photo.Status.PROCESSING).update(
+    Photo.all_objects.filter(pk=photo_id, status=Photo.Status.PROCESSING).update(
         status=Photo.Status.READY, updated_at=timezone.now()
     )
     _forget_rescues(photo_id)

@@ -48,7 +48,7 @@ def sweep(*, stuck_after: int | None = None) -> SweepReport:
     # Photos changed within stuck_after are skipped: just uploaded or re-queued (the job may be on its way), or
     # being rendered by `reprocess --sync` in a process of its own.
     stuck = stuck_photo_ids(older_than=timedelta(seconds=stuck_after))
-    rows = Photo.objects.filter(pk__in=stuck).order_by("pk").values_list("pk", "status", "render_started_at")
+    rows = Photo.all_objects.filter(pk__in=stuck).order_by("pk").values_list("pk", "status", "render_started_at")
     for photo_id, status, render_started_at in rows:
         if status == Photo.Status.QUEUED:
             if jobs.requeue(photo_id) == "queued":
@@ -77,7 +77,9 @@ def _rescue(photo_id: int, render_started_at, report: SweepReport) -> None:
             "memory on this image. Use Retry to try again."
         )
         # Conditional on the claim we saw: a render that claimed the photo meanwhile is never disturbed.
-        claim = Photo.objects.filter(pk=photo_id, status=Photo.Status.PROCESSING, render_started_at=render_started_at)
+        claim = Photo.all_objects.filter(
+            pk=photo_id, status=Photo.Status.PROCESSING, render_started_at=render_started_at
+        )
         if claim.update(status=Photo.Status.FAILED, error=reason, updated_at=timezone.now()):
             connection.delete(key)
             report.failed.append(photo_id)
@@ -91,5 +93,5 @@ def stuck_photo_ids(*, older_than: timedelta) -> list[int]:
     """Queued or processing photos, unchanged for `older_than`, with no live job (`reprocess --stuck`, doctor)."""
     live = LiveJobs(django_rq.get_queue(jobs.QUEUE))
     cutoff = timezone.now() - older_than
-    pending = Photo.objects.pending().filter(updated_at__lte=cutoff).order_by("pk").values_list("pk", flat=True)
+    pending = Photo.all_objects.pending().filter(updated_at__lte=cutoff).order_by("pk").values_list("pk", flat=True)
     return [photo_id for photo_id in pending if not live.is_live(jobs.render_job_id(photo_id))]

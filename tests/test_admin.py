@@ -101,17 +101,24 @@ def test_retry_failed_action_requeues_only_failed_photos(staff_client, redis_con
     assert django_rq.get_queue("default").get_job_ids() == [jobs.render_job_id(failed.pk)]
 
 
-def test_deleting_in_the_admin_removes_the_files(
+def test_deleting_in_the_admin_moves_to_the_trash_and_the_admin_restores(
     staff_client, redis_conn, media_root, django_capture_on_commit_callbacks
 ):
     photo = ready_photo(staff_client)
     paths = [storage.media_path(photo.original), *(storage.media_path(v.file) for v in photo.variants.all())]
-    assert all(path.is_file() for path in paths)
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(reverse("admin:gallery_photo_delete", args=[photo.pk]), {"post": "yes"})
     assert response.status_code == 302
-    assert not Photo.objects.exists()
-    assert not any(path.exists() for path in paths)
+    assert not Photo.objects.exists() and Photo.all_objects.get().trashed_at is not None
+    assert all(path.is_file() for path in paths)  # files stay until the purge
+    changelist = reverse("admin:gallery_photo_changelist")
+    assert str(photo) in staff_client.get(changelist + "?trashed=1").content.decode()
+    assert str(photo) not in staff_client.get(changelist + "?trashed=0").content.decode()
+    response = staff_client.post(
+        changelist, {"action": "restore_from_trash", "_selected_action": [photo.pk]}, follow=True
+    )
+    assert "Restored 1 photo from the trash." in response.content.decode()
+    assert Photo.objects.get().pk == photo.pk
 
 
 def test_album_list_shows_photo_counts(staff_client, redis_conn):

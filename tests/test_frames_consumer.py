@@ -14,7 +14,8 @@ from channels.testing import WebsocketCommunicator
 from gallery.frames import auth, events, pairing, playlists, scheduling, screens, state
 from gallery.frames.models import Frame, FrameSchedule, PairingCode, Playlist, PlaylistItem
 from gallery.models import DisplaySize, Photo, Variant, hash_token
-from gallery.services import delete_photo, rotate_photo
+from gallery.services import rotate_photo
+from gallery.trash import trash_photos
 from glowworm.asgi import application
 from processing import jobs
 from tests.conftest import DATA
@@ -109,7 +110,7 @@ def test_settings_order_and_deletion_are_pushed(redis_conn, media_root):
         state = json.loads(await receive_until(socket, lambda m: '"type": "state"' in m))
         assert state["playlist"]["interval"] == 90 and state["playlist"]["transition"] == "kenburns"
 
-        await database_sync_to_async(lambda: delete_photo(photo=Photo.objects.get(pk=second.pk)))()
+        await database_sync_to_async(lambda: trash_photos(photo_ids=[second.pk]))()
         state = json.loads(await receive_until(socket, lambda m: '"type": "state"' in m))
         assert photo_ids(state) == [first.pk]
         await socket.disconnect()

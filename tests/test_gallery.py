@@ -149,7 +149,7 @@ def test_retry_requeues_a_failed_photo_and_returns_its_tile(client_logged_in, dj
     assert photo.status == Photo.Status.QUEUED and photo.error == ""
 
 
-def test_photo_delete_confirms_then_removes_row_and_files(
+def test_photo_delete_confirms_then_moves_it_to_the_trash(
     client_logged_in, media_root, django_capture_on_commit_callbacks
 ):
     photo = make_photo_row()
@@ -160,8 +160,10 @@ def test_photo_delete_confirms_then_removes_row_and_files(
     with django_capture_on_commit_callbacks(execute=True):
         response = client_logged_in.post(f"/photos/{photo.pk}/delete/")
     assert response.status_code == 302
-    assert not Photo.objects.filter(pk=photo.pk).exists() and not Variant.objects.exists()
-    assert not (media_root / photo.original).exists()
+    assert not Photo.objects.filter(pk=photo.pk).exists()  # gone from the library
+    assert Photo.all_objects.get(pk=photo.pk).trashed_at is not None and Variant.objects.count() == 3
+    assert (media_root / photo.original).exists()  # files stay until the purge
+    assert client_logged_in.get(f"/photos/{photo.pk}/").status_code == 404
 
 
 def test_bulk_delete_needs_confirmation(client_logged_in):

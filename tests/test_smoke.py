@@ -83,13 +83,13 @@ def stored_photo(media_root):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_api_delete_removes_the_photo_and_its_files(client, user, stored_photo):
+def test_api_purge_removes_the_photo_and_its_files(client, user, stored_photo):
     photo, files = stored_photo
     _, token = ApiToken.issue(user)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-    response = client.delete(f"/api/images/{photo.pk}/", **auth)
+    response = client.delete(f"/api/images/{photo.pk}/?purge=1", **auth)
     assert response.status_code == 204
-    assert not Photo.objects.filter(pk=photo.pk).exists() and not Variant.objects.exists()
+    assert not Photo.all_objects.filter(pk=photo.pk).exists() and not Variant.objects.exists()
     assert not any(storage.media_path(name).exists() for name in files)
     assert client.delete(f"/api/images/{photo.pk}/", **auth).status_code == 404
 

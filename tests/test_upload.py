@@ -45,11 +45,11 @@ def test_api_upload_rejects_bad_files_and_stores_nothing(client_logged_in, media
     assert not any(path.is_file() for path in media_root.rglob("*"))
 
 
-def test_delete_photo_removes_row_original_and_variants(
+def test_purging_a_photo_removes_row_original_and_variants(
     client_logged_in, media_root, django_capture_on_commit_callbacks
 ):
     from gallery.models import Variant
-    from gallery.services import delete_photo
+    from gallery.trash import purge_photos
 
     photo = Photo.objects.get(pk=upload(client_logged_in, DATA / "formats" / "hopper.jpg").json()["id"])
     (media_root / "variants").mkdir()
@@ -58,6 +58,6 @@ def test_delete_photo_removes_row_original_and_variants(
     with_files = [media_root / photo.original, media_root / "variants" / "v.webp"]
     assert all(path.exists() for path in with_files)
     with django_capture_on_commit_callbacks(execute=True):
-        delete_photo(photo=photo)
-    assert not Photo.objects.exists() and not Variant.objects.exists()
+        assert purge_photos(photo_ids=[photo.pk]) == 1
+    assert not Photo.all_objects.exists() and not Variant.objects.exists()
     assert not any(path.exists() for path in with_files)

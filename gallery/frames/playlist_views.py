@@ -1,7 +1,7 @@
 """Playlist pages: create, rename, settings, add (selection, album), reorder, remove, delete."""
 
 from django.contrib import messages
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -21,7 +21,8 @@ def playlist_list(request):
         messages.success(request, f"Created playlist {playlist}.")
         return redirect(playlist)
     rows = Playlist.objects.annotate(
-        photo_count=Count("items", distinct=True), album_count=Count("album_links", distinct=True)
+        photo_count=Count("items", filter=Q(items__photo__trashed_at__isnull=True), distinct=True),
+        album_count=Count("album_links", distinct=True),
     )
     return render(request, "frames/playlists.html", {"playlists": rows, "form": form})
 
@@ -35,14 +36,20 @@ def playlist_detail(request, pk):
         messages.success(request, "Saved the playlist settings.")
         return redirect(playlist)
     thumbs = Prefetch("photo__variants", queryset=Variant.objects.filter(name__in=library.GRID_VARIANTS))
-    items = PlaylistItem.objects.filter(playlist=playlist).select_related("photo").prefetch_related(thumbs)
+    items = (
+        PlaylistItem.objects.filter(playlist=playlist, photo__trashed_at__isnull=True)
+        .select_related("photo")
+        .prefetch_related(thumbs)
+    )
     context = {
         "playlist": playlist,
         "form": form,
         "items": items,
         "followed": PlaylistAlbum.objects.filter(playlist=playlist)
         .select_related("album")
-        .annotate(photo_count=Count("album__memberships")),
+        .annotate(
+            photo_count=Count("album__memberships", filter=Q(album__memberships__photo__trashed_at__isnull=True))
+        ),
         "album_form": PlaylistAlbumForm(),
         "frames": playlist.frames.all(),
     }

@@ -194,13 +194,13 @@ def frames_showing_playlists(playlist_ids: set[int]) -> list[int]:
     )
 
 
-def playlists_with_photo(photo_id: int) -> set[int]:
-    direct = PlaylistItem.objects.filter(photo_id=photo_id).values_list("playlist_id", flat=True)
-    via_album = PlaylistAlbum.objects.filter(album__memberships__photo_id=photo_id).values_list(
+def playlists_with_photos(photo_ids: list[int]) -> set[int]:
+    direct = PlaylistItem.objects.filter(photo_id__in=photo_ids).values_list("playlist_id", flat=True)
+    via_album = PlaylistAlbum.objects.filter(album__memberships__photo_id__in=photo_ids).values_list(
         "playlist_id", flat=True
     )
     return set(direct) | set(via_album)
 
 
-def frames_showing_photo(photo_id: int) -> list[int]:
-    return frames_showing_playlists(playlists_with_photo(photo_id))
+def frames_showing_photos(photo_ids: list[int]) -> list[int]:
+    return frames_showing_playlists(playlists_with_photos(photo_ids))

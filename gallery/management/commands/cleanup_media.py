@@ -64,7 +64,7 @@ class Command(BaseCommand):
         if not dry_run:
             Variant.objects.filter(pk__in=[variant.pk for variant in lost_variants]).delete()
             lost_ids = {photo.pk for photo in lost_originals}
-            Photo.objects.filter(pk__in=lost_ids).update(
+            Photo.all_objects.filter(pk__in=lost_ids).update(
                 status=Photo.Status.FAILED, error="The original file is missing.", updated_at=timezone.now()
             )
             for photo_id in photos_to_rerender:
@@ -80,7 +80,7 @@ class Command(BaseCommand):
         )
 
     def unreferenced_files(self, root: Path, *, min_age_seconds: float) -> tuple[list[tuple[str, int]], int]:
-        referenced = set(Photo.objects.values_list("original", flat=True))
+        referenced = set(Photo.all_objects.values_list("original", flat=True))
         referenced.update(Variant.objects.values_list("file", flat=True))
         cutoff = time.time() - min_age_seconds
         orphans, young = [], 0
@@ -103,7 +103,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def is_referenced(relative: str) -> bool:
-        return Photo.objects.filter(original=relative).exists() or Variant.objects.filter(file=relative).exists()
+        return Photo.all_objects.filter(original=relative).exists() or Variant.objects.filter(file=relative).exists()
 
     @staticmethod
     def remove_empty_dirs(root: Path) -> None:
@@ -127,7 +127,7 @@ class Command(BaseCommand):
     def photos_without_originals() -> list[Photo]:
         return [
             photo
-            for photo in Photo.objects.exclude(status=Photo.Status.FAILED, error="The original file is missing.")
+            for photo in Photo.all_objects.exclude(status=Photo.Status.FAILED, error="The original file is missing.")
             .order_by("pk")
             .iterator()
             if not storage.media_path(photo.original).is_file()

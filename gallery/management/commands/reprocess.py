@@ -155,7 +155,7 @@ class Command(BaseCommand):
             else:
                 if outcome == "failed":
                     failed.append(photo.pk)
-                    outcome = f"failed: {Photo.objects.get(pk=photo.pk).error}"
+                    outcome = f"failed: {Photo.all_objects.get(pk=photo.pk).error}"
                 elif outcome == "busy":
                     busy.append(photo.pk)
                     outcome = "skipped: a worker is rendering it"
@@ -204,18 +204,18 @@ class Command(BaseCommand):
             if pending == 0:
                 break
             time.sleep(0.5)
-        failed = list(Photo.objects.filter(pk__in=ids, status=Photo.Status.FAILED).values_list("pk", flat=True))
+        failed = list(Photo.all_objects.filter(pk__in=ids, status=Photo.Status.FAILED).values_list("pk", flat=True))
         self.stdout.write(
             f"Done in {time.monotonic() - started:.1f} s: {counts.get(Photo.Status.READY, 0)} ready, "
             f"{len(failed)} failed."
         )
-        for photo in Photo.objects.filter(pk__in=failed):
+        for photo in Photo.all_objects.filter(pk__in=failed):
             self.stdout.write(f"  photo {photo.pk} {photo}: {photo.error}")
         return failed
 
     @staticmethod
     def status_counts(ids: list[int]) -> dict[str, int]:
         counts: dict[str, int] = {}
-        for status in Photo.objects.filter(pk__in=ids).values_list("status", flat=True):
+        for status in Photo.all_objects.filter(pk__in=ids).values_list("status", flat=True):
             counts[status] = counts.get(status, 0) + 1
         return counts

@@ -280,9 +280,9 @@ class Command(BaseCommand):
 
     def delete(self, client: Client, photo: dict) -> None:
         photo_id = photo["id"]
-        answer = client.request("DELETE", f"/api/images/{photo_id}/")
+        answer = client.request("DELETE", f"/api/images/{photo_id}/?purge=1")
         if answer.status != 204:
-            raise SmokeFailed(f"DELETE /api/images/{photo_id}/ answered {answer.status}, expected 204")
+            raise SmokeFailed(f"DELETE /api/images/{photo_id}/?purge=1 answered {answer.status}, expected 204")
         self.created_id = None
         answer = client.request("GET", f"/api/images/{photo_id}/")
         if answer.status != 404:
@@ -294,7 +294,7 @@ class Command(BaseCommand):
 
     def cleanup(self, client: Client, photo_id: int) -> None:
         try:
-            answer = client.request("DELETE", f"/api/images/{photo_id}/")
+            answer = client.request("DELETE", f"/api/images/{photo_id}/?purge=1")
             self.stderr.write(f"cleaned up: DELETE photo {photo_id} answered {answer.status}")
         except SmokeFailed as exc:
             self.stderr.write(f"could not delete photo {photo_id}: {exc}")
