@@ -20,6 +20,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security.base import AuthBase
 
 from gallery import trash
+from gallery.duplicates import duplicate_groups
 from gallery.models import ApiToken, Photo
 from gallery.services import ingest_upload
 from gallery.uploads import Refusal, UploadRejected
@@ -307,3 +308,16 @@ def restore_image(request, pk: int):
     photo = _photo_or_404(pk)
     trash.restore_photos(photo_ids=[photo.pk])
     return photo_json(_photo_or_404(pk))
+
+
+# --- duplicates ---------------------------------------------------------------------------------------------------
+
+
+class DuplicateGroups(Schema):
+    groups: list[list[int]]
+
+
+@api.get("/duplicates/", response={200: DuplicateGroups, 401: ErrorOut})
+def list_duplicates(request):
+    """Groups of possible duplicates, each in best-to-keep order (most pixels, then oldest)."""
+    return {"groups": duplicate_groups()}

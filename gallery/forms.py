@@ -76,3 +76,4 @@ class BulkForm(forms.Form):
 class KeepForm(forms.Form):
     keep = IdListField(required=False)
     group = IdListField()
+    dismiss = forms.BooleanField(required=False)  # "Not duplicates"

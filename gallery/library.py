@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -176,50 +175,3 @@ def zip_chunks(members: list[ZipMember], read_size: int = 256 * 1024) -> Iterato
                     yield sink.drain()
             yield sink.drain()
     yield sink.drain()
-
-
-# --- possible duplicates ---------------------------------------------------------------------------------------
-
-DUPLICATE_DISTANCE = 6  # bits of 64; resized or recompressed copies of one photo differ by a few bits
-
-
-def hamming(a: int, b: int) -> int:
-    return (a ^ b).bit_count()
-
-
-def duplicate_groups(hashes: dict[int, str], *, max_distance: int = DUPLICATE_DISTANCE) -> list[list[int]]:
-    """Group ids whose 64-bit hashes are within max_distance bits, transitively.
-
-    Pigeonhole: split the hash into max_distance + 1 bands; two hashes that close agree on at least one band
-    exactly, so only ids sharing a band value are compared (about linear for real libraries, not quadratic).
-    """
-    values = {}
-    for pk, text in hashes.items():
-        try:
-            values[pk] = int(text, 16)
-        except (TypeError, ValueError):
-            continue
-    bands = max_distance + 1
-    edges = [(64 * i // bands, 64 * (i + 1) // bands) for i in range(bands)]
-    parent = {pk: pk for pk in values}
-
-    def find(pk: int) -> int:
-        while parent[pk] != pk:
-            parent[pk] = parent[parent[pk]]
-            pk = parent[pk]
-        return pk
-
-    for low, high in edges:
-        buckets: dict[int, list[int]] = defaultdict(list)
-        mask = (1 << (high - low)) - 1
-        for pk, value in values.items():
-            buckets[(value >> low) & mask].append(pk)
-        for members in buckets.values():
-            for i, first in enumerate(members):
-                for second in members[i + 1 :]:
-                    if find(first) != find(second) and hamming(values[first], values[second]) <= max_distance:
-                        parent[find(second)] = find(first)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for pk in values:
-        groups[find(pk)].append(pk)
-    return sorted((sorted(group) for group in groups.values() if len(group) > 1), key=lambda g: g[0])

@@ -89,6 +89,9 @@ class Photo(models.Model):
     gps_longitude = models.FloatField(null=True, blank=True)
     placeholder = models.TextField(blank=True, help_text="Tiny blurred data: URI shown before the thumbnail")
     phash = models.CharField(max_length=16, blank=True, db_index=True)
+    # How much detail the hash rests on (processing.imaging.difference_hash); below the threshold in
+    # gallery/duplicates.py a photo has no fingerprint. None: not measured yet (`reprocess --missing`).
+    phash_detail = models.FloatField(null=True, blank=True, editable=False)
     rotation = models.PositiveSmallIntegerField(
         default=0, help_text="Extra clockwise rotation in degrees (0, 90, 180, 270), applied after EXIF orientation"
     )
@@ -199,6 +202,23 @@ class AlbumPhoto(models.Model):
 
     def __str__(self):
         return f"{self.album_id}/{self.photo_id}"
+
+
+class DuplicateDismissal(models.Model):
+    """Two photos someone marked "not duplicates": they never share a group again (gallery/duplicates.py)."""
+
+    first = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="unique_dismissed_pair"),
+            models.CheckConstraint(condition=models.Q(first__lt=models.F("second")), name="dismissed_pair_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.first_id} and {self.second_id} are not duplicates"
 
 
 def hash_token(token: str) -> str:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from gallery import albums as album_services
 from gallery import first_account, library, trash
+from gallery.duplicates import dismiss, duplicate_groups
 from gallery.forms import (
     AlbumForm,
     BulkForm,
@@ -309,22 +310,22 @@ def duplicates(request):
         form = KeepForm(request.POST)
         if form.is_valid():
             group, keep = set(form.cleaned_data["group"]), set(form.cleaned_data["keep"])
-            if not keep & group:
+            if form.cleaned_data["dismiss"]:
+                dismiss(photo_ids=group)
+                messages.success(request, "Marked as not duplicates: these photos will not be grouped again.")
+            elif not keep & group:
                 messages.error(request, "Keep at least one photo of the group.")
             else:
                 deleted = len(trash.trash_photos(photo_ids=sorted(group - keep), user=request.user))
                 messages.success(request, f"Kept {len(keep & group)}, moved {deleted} to the trash.")
         return redirect("duplicates")
-    hashes = dict(Photo.objects.exclude(phash="").values_list("pk", "phash"))
-    groups = library.duplicate_groups(hashes)
+    groups = duplicate_groups()
     variants = Prefetch("variants", queryset=Variant.objects.filter(name__in=library.GRID_VARIANTS))
     photos = Photo.objects.filter(pk__in=[pk for group in groups for pk in group]).prefetch_related(variants).in_bulk()
     photo_groups = [[photos[pk] for pk in group if pk in photos] for group in groups]
     for group in photo_groups:
-        # Suggest keeping the largest (then the first uploaded); the person decides.
-        best = max(group, key=lambda p: (p.width * p.height, p.file_size, -p.pk))
         for photo in group:
-            photo.suggest_keep = photo is best
+            photo.suggest_keep = photo is group[0]  # best to keep: most pixels, then oldest; the person decides
     return render(request, "gallery/duplicates.html", {"groups": photo_groups})
 
 

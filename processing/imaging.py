@@ -115,6 +115,7 @@ class Output:
 class Analysis:
     placeholder: str = ""  # data:image/webp;base64,... under 1 KB
     phash: str = ""  # 64-bit difference hash, 16 hex digits
+    detail: float = 0.0  # what the hash rests on (difference_hash)
 
 
 # --- opening and checking ------------------------------------------------------------------------------------
@@ -507,15 +508,24 @@ def placeholder_data_uri(image: Image.Image) -> str:
     return "data:image/webp;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def difference_hash(image: Image.Image) -> str:
-    """64-bit dHash: is each pixel of a 9x8 grey image brighter than its right neighbour. 16 hex digits."""
+def difference_hash(image: Image.Image) -> tuple[str, float]:
+    """64-bit dHash: is each pixel of a 9x8 grey image brighter than its right neighbour. 16 hex digits.
+
+    With it, how much detail the hash rests on: the mean absolute difference between those neighbours (0-255). A
+    flat colour, a near-uniform image, a vertical gradient or noise that averages out at 9x8 scores near 0 (their
+    hashes are all alike: 300 unrelated images once shared one); photos score 15-30 (measured on tests/data), a
+    300 px noise image 2.6.
+    """
     small = image.convert("L").resize((9, 8), Image.Resampling.BOX)
     pixels = small.tobytes()
     bits = 0
+    total = 0
     for row in range(8):
         for col in range(8):
-            bits = (bits << 1) | (pixels[row * 9 + col] > pixels[row * 9 + col + 1])
-    return f"{bits:016x}"
+            left, right = pixels[row * 9 + col], pixels[row * 9 + col + 1]
+            bits = (bits << 1) | (left > right)
+            total += abs(left - right)
+    return f"{bits:016x}", total / 64
 
 
 class Source:
@@ -664,7 +674,7 @@ class Source:
             derive(sizes[spec])
         smallest = derive(min(sizes.values(), key=lambda size: size[0] * size[1]))
         self.analysis.placeholder = placeholder_data_uri(smallest)
-        self.analysis.phash = difference_hash(smallest)
+        self.analysis.phash, self.analysis.detail = difference_hash(smallest)
         for spec in thumbnails:
             yield output(spec)
 

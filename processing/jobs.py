@@ -122,12 +122,15 @@ def retire_file(relative: str) -> None:
 
 
 def missing_specs(photo: Photo, specs: Iterable[Spec]) -> list[Spec]:
-    """Specs the photo has no variant for, in the database or on disk."""
+    """Specs the photo has no variant for, in the database or on disk; and the thumbnail stage when the photo's
+    fingerprint was never measured (that stage makes it)."""
     variants = {variant.name: variant for variant in photo.variants.all()}
     missing = []
     for spec in specs:
         variant = variants.get(spec.name)
         if variant is None or not variant.file or not storage.media_path(variant.file).is_file():
+            missing.append(spec)
+        elif spec.stage == THUMBNAIL and photo.phash_detail is None:
             missing.append(spec)
     return missing
 
@@ -323,6 +326,7 @@ def _render(photo_id: int, *, stages: list[str] | None, missing_only: bool) -> s
                             height=source.width if turned else source.height,
                             placeholder=source.analysis.placeholder,
                             phash=source.analysis.phash,
+                            phash_detail=source.analysis.detail,
                             updated_at=timezone.now(),
                             **fields,
                         )

@@ -24,6 +24,7 @@ def make_photo_row(*, taken_at: datetime | None = None, status=Photo.Status.READ
         status=status,
         taken_at=taken_at,
         phash=phash,
+        phash_detail=fields.pop("phash_detail", 20.0 if phash else None),
         placeholder="data:image/webp;base64,UklGRg==",
         **fields,
     )

@@ -214,19 +214,6 @@ def test_zip_chunks_stay_small_whatever_the_file_size(media_root):
     assert zipfile.ZipFile(io.BytesIO(b"".join(chunks))).read("big.jpg") == b"\xff" * (3 * 1024 * 1024)
 
 
-def test_duplicate_groups_join_close_hashes_only():
-    hashes = {
-        1: "ffff0000ffff0000",
-        2: "ffff0000ffff0003",  # 2 bits from 1
-        3: "ffff0000ffff000f",  # 2 bits from 2, 4 from 1
-        4: "0000ffff0000ffff",  # far from everything
-        5: "",
-        6: "0000ffff0000fffe",  # 1 bit from 4
-    }
-    assert library.duplicate_groups(hashes, max_distance=4) == [[1, 2, 3], [4, 6]]
-    assert library.duplicate_groups(hashes, max_distance=1) == [[4, 6]]
-
-
 def test_duplicates_page_keeps_the_ticked_photo_and_deletes_the_rest(client_logged_in):
     keep = make_photo_row(phash="ffff0000ffff0000", width=4000, height=3000)
     copy = make_photo_row(phash="ffff0000ffff0001")
@@ -237,6 +224,7 @@ def test_duplicates_page_keeps_the_ticked_photo_and_deletes_the_rest(client_logg
     assert f"/photos/{other.pk}/" not in html
     client_logged_in.post("/duplicates/", {"group": [keep.pk, copy.pk], "keep": [keep.pk]})
     assert set(Photo.objects.values_list("pk", flat=True)) == {keep.pk, other.pk}
+    assert Photo.all_objects.get(pk=copy.pk).trashed_at is not None  # to the trash, not gone
 
 
 def test_duplicates_page_refuses_to_delete_a_whole_group(client_logged_in):
