@@ -2,20 +2,51 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 
 from gallery.library import GRID_VARIANTS
-from gallery.models import IN_LIBRARY_MEMBERSHIPS, Album, AlbumPhoto, Photo, Variant
+from gallery.models import IN_LIBRARY_MEMBERSHIPS, Album, AlbumPhoto, Photo, Variant, album_name_key
 
 
+class AlbumNameTaken(ValueError):
+    def __init__(self, name: str):
+        super().__init__(f"There is an album named “{name}” already (names ignore case).")
+
+
+def name_taken(name: str, *, album: Album | None = None) -> Album | None:
+    """The other album with this name, ignoring case."""
+    others = Album.objects.filter(name_key=album_name_key(name))
+    if album is not None:
+        others = others.exclude(pk=album.pk)
+    return others.first()
+
+
+@transaction.atomic
 def create_album(*, name: str) -> Album:
-    return Album.objects.create(name=name.strip())
+    """A new album; AlbumNameTaken when the name is in use, ignoring case (also when two requests race: the unique
+    name_key lets one in)."""
+    name = name.strip()
+    if other := name_taken(name):
+        raise AlbumNameTaken(other.name)
+    try:
+        with transaction.atomic():
+            return Album.objects.create(name=name)
+    except IntegrityError:
+        raise AlbumNameTaken(name) from None
 
 
+@transaction.atomic
 def rename_album(*, album: Album, name: str) -> Album:
-    album.name = name.strip()
-    album.save(update_fields=["name", "updated_at"])
+    name = name.strip()
+    if other := name_taken(name, album=album):
+        raise AlbumNameTaken(other.name)
+    album.name = name
+    try:
+        with transaction.atomic():
+            album.save(update_fields=["name", "updated_at"])
+    except IntegrityError:
+        raise AlbumNameTaken(name) from None
     return album
 
 

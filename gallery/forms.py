@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 
+from gallery import albums
 from gallery.models import Album, Photo
 
 
@@ -31,6 +32,15 @@ class AlbumForm(forms.ModelForm):
         fields = ["name"]
         labels = {"name": "Album name"}
         error_messages = {"name": {"required": "Give the album a name."}}
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if other := albums.name_taken(name, album=self.instance if self.instance.pk else None):
+            raise forms.ValidationError(str(albums.AlbumNameTaken(other.name)))
+        return name
+
+    def validate_unique(self):
+        pass  # clean_name says it in words; name_key is the database's guard
 
 
 class UploadAlbumForm(forms.Form):

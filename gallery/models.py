@@ -158,8 +158,16 @@ class Variant(models.Model):
         return cheap_url("media", self.file)
 
 
+def album_name_key(name: str) -> str:
+    """What makes two album names the same: case and surrounding space do not count."""
+    return name.strip().casefold()
+
+
 class Album(models.Model):
     name = models.CharField(max_length=200)
+    # album_name_key(name), unique: "Iceland" and "iceland" are one album name. A stored column rather than a
+    # functional index, which SQLite and MariaDB spell differently.
+    name_key = models.CharField(max_length=200, unique=True, editable=False)
     photos = models.ManyToManyField(Photo, through="AlbumPhoto", related_name="albums", blank=True)
     # Chosen cover; without one the newest photo added is the cover. SET_NULL: deleting a photo never deletes an album.
     cover = models.ForeignKey(Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -174,6 +182,12 @@ class Album(models.Model):
 
     def get_absolute_url(self):
         return reverse("album", args=[self.pk])
+
+    def save(self, *args, **kwargs):
+        self.name_key = album_name_key(self.name)
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
+        super().save(*args, **kwargs)
 
 
 class AlbumPhotoQuerySet(models.QuerySet):

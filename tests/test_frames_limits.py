@@ -66,3 +66,19 @@ def test_one_address_cannot_hold_the_pool_of_pairing_codes(user):
     assert Client().get("/frame/", REMOTE_ADDR="203.0.113.10").status_code == 200  # a neighbour still gets one
     row = PairingCode.objects.order_by("-pk").first()
     assert row.requested_from == "203.0.113.10"
+
+
+def test_pairing_a_frame_again_keeps_every_setting(frame, playlist):
+    from datetime import time
+
+    from gallery.frames import pairing
+    from gallery.frames.models import FrameSchedule
+
+    Frame.objects.filter(pk=frame.pk).update(time_zone="Europe/Berlin", screen_width=1080, screen_height=1920)
+    FrameSchedule.objects.create(frame=frame, weekdays="0123456", start=time(22), end=time(6), action="blank")
+    code, _ = pairing.start_pairing("192.0.2.1")
+    pairing.pair_frame(code=code.code, name="", playlist=None, replace=Frame.objects.get(pk=frame.pk))
+    again = Frame.objects.get(pk=frame.pk)
+    assert (again.name, again.playlist_id, again.time_zone) == ("Wall", playlist.pk, "Europe/Berlin")
+    assert (again.screen_width, again.screen_height) == (1080, 1920) and again.schedules.count() == 1
+    assert again.secret_digest is None  # the old secret stopped working; the new browser collects a new one

@@ -150,12 +150,10 @@ def claim_secret(pairing: PairingCode) -> tuple[Frame, str] | None:
 
 @transaction.atomic
 def pair_frame(*, code: str, name: str, playlist: Playlist | None, replace: Frame | None = None) -> Frame:
-    """Confirm a code: a new frame, or an existing one paired again (its old secret stops working)."""
+    """Confirm a code: a new frame, or an existing one paired again. Paired again, a frame keeps everything it
+    had (name, playlist, schedules, time zone, screen): only its secret changes, and the old one stops working."""
     if replace is not None:
         frame = replace
-        frame.name = name or frame.name
-        frame.playlist = playlist
-        frame.save(update_fields=["name", "playlist"])
         auth.revoke(frame)
     else:
         frame = Frame.objects.create(name=name, playlist=playlist)
