@@ -1,6 +1,7 @@
 """The gallery flows people do, in a real browser against Daphne and a real RQ worker."""
 
 import inspect
+import threading
 import time
 
 import pytest
@@ -361,3 +362,56 @@ def test_gallery_pages_break_no_content_security_policy_rule(logged_in_page, liv
     page.set_input_files("#upload-input", [str(DATA / "formats" / "hopper.jpg")])
     page.locator("#grid figure[data-status='ready']").first.wait_for(timeout=60_000)
     assert violations == []
+
+
+RECORD_SOCKET_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__socketOpen = true; });"
+
+
+def push(photo_id: int) -> None:
+    """What a render job sends when a photo changes, from another thread (Playwright's event loop owns this one)."""
+    from django.db import connections
+
+    from processing import events
+
+    def send():
+        try:
+            events.photo_changed(photo_id)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    thread.join(30)
+
+
+def test_a_push_swaps_only_its_tile_keeps_it_selected_and_counts_a_new_photo_once(logged_in_page, live):
+    first, second = (make_photo_row(taken_at=aware(2024, 5, day)) for day in (2, 1))
+    page = logged_in_page
+    page.add_init_script(RECORD_SOCKET_OPEN)
+    page.goto("/")
+    page.wait_for_function("() => window.__socketOpen === true")
+    page.locator(f"#photo-{first.pk} .tile-select").click(force=True)
+    mark = "id => { document.getElementById('photo-' + id).dataset.mark = 'old'; }"
+    swapped = "id => !document.getElementById('photo-' + id).dataset.mark"
+    for photo in (first, second):
+        page.evaluate(mark, photo.pk)
+
+    push(first.pk)
+    page.wait_for_function(swapped, arg=first.pk)
+    tile = page.locator(f"#photo-{first.pk}")
+    assert tile.evaluate("t => t.classList.contains('is-selected') && t.querySelector('.tile-select').checked")
+    assert page.locator("[data-selected-count]").inner_text() == "1"
+    assert page.evaluate(swapped, second.pk) is False  # the other tile was left alone
+    assert page.locator("#library-count").inner_text() == "2 photos"
+
+    # A photo this page does not show yet arrives on top, and is counted once however often it is pushed.
+    third = make_photo_row(taken_at=aware(2024, 5, 3))
+    push(third.pk)
+    page.locator(f"#photo-{third.pk}").wait_for()
+    page.evaluate(mark, third.pk)
+    push(third.pk)
+    page.wait_for_function(swapped, arg=third.pk)
+    assert page.locator(f"#grid [data-photo-id='{third.pk}']").count() == 1
+    assert page.locator("#grid [data-photo-id]").first.get_attribute("id") == f"photo-{third.pk}"
+    assert page.locator("#library-count").inner_text() == "3 photos"
+    assert tile.evaluate("t => t.classList.contains('is-selected')")

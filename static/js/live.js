@@ -38,12 +38,11 @@
     });
   }
 
-  // A tile can arrive twice (a push, then the page of the library that holds it): keep the first one.
-  grid.addEventListener("htmx:afterSettle", function () {
-    var seen = {};
-    grid.querySelectorAll("[data-photo-id]").forEach(function (el) {
-      if (seen[el.id]) { el.remove(); } else { seen[el.id] = true; }
-    });
+  // A tile can arrive twice (a push, then the page of the library that holds it): keep the first one. htmx settles
+  // each swapped-in element separately, so this looks at that one tile, by id.
+  grid.addEventListener("htmx:afterSettle", function (event) {
+    var tile = event.target;
+    if (tile.dataset && tile.dataset.photoId && document.getElementById(tile.id) !== tile) { tile.remove(); }
   });
 
   function hideEmptyMessage() {

@@ -12,11 +12,15 @@
 
   function tileBoxes() { return Array.prototype.slice.call(grid.querySelectorAll(".tile-select")); }
 
+  function showTile(tile) {
+    var box = tile.querySelector(".tile-select");
+    if (box) { box.checked = selected.has(box.value); }
+    tile.classList.toggle("is-selected", selected.has(tile.dataset.photoId));
+  }
+
+  // After the person changed the selection: every tile in view, and the count.
   function restoreSelection() {
-    tileBoxes().forEach(function (box) { box.checked = selected.has(box.value); });
-    grid.querySelectorAll("[data-photo-id]").forEach(function (tile) {
-      tile.classList.toggle("is-selected", selected.has(tile.dataset.photoId));
-    });
+    grid.querySelectorAll("[data-photo-id]").forEach(showTile);
     showCount();
   }
 
@@ -110,10 +114,19 @@
     }
   });
 
-  // Tiles swapped in (pushes, the next page, a retry) or added show the selection they belong to.
-  grid.addEventListener("htmx:afterSettle", restoreSelection);
-  grid.addEventListener("htmx:oobAfterSwap", restoreSelection);
-  grid.addEventListener("glowworm:photo-added", restoreSelection);
+  // A tile swapped in (a push, the next page, a retry) or added shows whether it is selected; the selection itself
+  // did not change, so no other tile is touched.
+  function showSwappedTile(event) {
+    if (event.target.dataset && event.target.dataset.photoId) { showTile(event.target); }
+  }
+  grid.addEventListener("htmx:afterSettle", showSwappedTile);
+  grid.addEventListener("glowworm:photo-added", showSwappedTile);
+  // Until a swapped element settles, htmx gives it the class of the one it replaced (for CSS transitions), then puts
+  // its own back. A pushed tile settles once the whole websocket message is swapped, in the same task, and fires no
+  // afterSettle: mark it after that task.
+  grid.addEventListener("htmx:oobAfterSwap", function (event) {
+    queueMicrotask(function () { showSwappedTile(event); });
+  });
 
   // After the page is parsed, also over what the browser restored into the checkboxes (back/forward).
   document.addEventListener("DOMContentLoaded", restoreSelection);
