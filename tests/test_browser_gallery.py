@@ -415,3 +415,36 @@ def test_a_push_swaps_only_its_tile_keeps_it_selected_and_counts_a_new_photo_onc
     assert page.locator("#grid [data-photo-id]").first.get_attribute("id") == f"photo-{third.pk}"
     assert page.locator("#library-count").inner_text() == "3 photos"
     assert tile.evaluate("t => t.classList.contains('is-selected')")
+
+
+def test_upload_offers_a_retry_button_after_repeated_network_failures(logged_in_page, live):
+    page = logged_in_page
+    page.clock.install()  # the automatic retries back off 1, 3 and 9 seconds
+    page.goto("/")
+    failures = []
+    page.route("**/upload/", lambda route: (failures.append(route.request.url), route.abort("connectionreset")))
+    page.set_input_files("#upload-input", [str(DATA / "formats" / "hopper.jpg")])
+    tile = page.locator(".upload-tile")
+    deadline = time.monotonic() + 30
+    while tile.get_attribute("data-upload-state") != "error":
+        assert time.monotonic() < deadline, f"still {tile.get_attribute('data-upload-state')!r}"
+        page.clock.run_for(1000)
+        page.wait_for_timeout(50)
+    assert len(failures) == 4  # the first try and three automatic retries
+    assert "could not be reached" in tile.inner_text()
+    assert tile.locator("progress").count() == 0
+
+    held = []
+    page.unroute("**/upload/")
+    page.route("**/upload/", lambda route: held.append(route))
+    tile.locator("[data-upload-retry]").click()
+    settle(page, lambda: len(held) == 1)
+    assert tile.locator("progress").get_attribute("aria-label") == "Upload progress for hopper.jpg"
+    held[0].continue_()
+    page.unroute("**/upload/")
+    try:
+        page.locator("#grid figure[data-photo-id]").first.wait_for(timeout=30_000)
+    except Exception:
+        raise AssertionError(live.output()) from None
+    assert page.locator(".upload-tile").count() == 0
+    assert Photo.objects.filter(original_name="hopper.jpg").count() == 1

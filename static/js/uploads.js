@@ -21,33 +21,30 @@
     return form.querySelector("input[name=csrfmiddlewaretoken]").value;
   }
 
+  // A copy of a <template> of _uploader.html.
+  function fromTemplate(id) { return document.getElementById(id).content.cloneNode(true); }
+
+  function freshPart(selector) { return fromTemplate("upload-tile").querySelector(selector); }
+
   function makeUploadTile(file) {
-    var tile = document.createElement("figure");
-    tile.className = "tile upload-tile";
+    var tile = fromTemplate("upload-tile").firstElementChild;
     tile.setAttribute("aria-label", "Uploading " + file.name);
-    var picture;
+    var preview = tile.querySelector(".upload-preview");
+    var generic = tile.querySelector(".upload-generic");
     if (PREVIEWABLE.test(file.type)) {
-      picture = document.createElement("img");
-      picture.className = "tile-image upload-preview";
-      picture.alt = "";
-      picture.src = URL.createObjectURL(file);
+      generic.remove();
+      preview.src = URL.createObjectURL(file);
     } else {
-      picture = document.createElement("span");
-      picture.className = "upload-generic";
-      picture.textContent = (file.name.split(".").pop() || "file").toUpperCase();
+      preview.remove();
+      generic.textContent = (file.name.split(".").pop() || "file").toUpperCase();
     }
-    tile.appendChild(picture);
-    var caption = document.createElement("figcaption");
-    caption.className = "upload-caption";
-    caption.innerHTML =
-      '<span class="upload-name"></span>' +
-      '<span class="upload-state" role="status">Waiting…</span>' +
-      '<progress class="upload-progress" max="100" value="0"></progress>' +
-      '<span class="upload-buttons"><button type="button" class="tile-button" data-upload-cancel>Cancel</button></span>';
-    caption.querySelector(".upload-name").textContent = file.name;
-    caption.querySelector(".upload-progress").setAttribute("aria-label", "Upload progress for " + file.name);
-    tile.appendChild(caption);
+    tile.querySelector(".upload-name").textContent = file.name;
+    labelProgress(tile.querySelector(".upload-progress"), file);
     return tile;
+  }
+
+  function labelProgress(progress, file) {
+    progress.setAttribute("aria-label", "Upload progress for " + file.name);
   }
 
   function albumChoice() {
@@ -108,9 +105,7 @@
   }
 
   function parse(html) {
-    var template = document.createElement("template");
-    template.innerHTML = html;
-    return template.content;
+    return new DOMParser().parseFromString(html, "text/html");
   }
 
   function releasePreview(job) {
@@ -161,18 +156,17 @@
     job.tile.classList.add("upload-tile--duplicate");
     setState(job, "Already in your library", "duplicate");
     var buttons = job.tile.querySelector(".upload-buttons");
-    buttons.innerHTML = '<a class="tile-button" data-duplicate-link>See it</a>' +
-      '<button type="button" class="tile-button" data-upload-dismiss>Dismiss</button>';
-    buttons.querySelector("a").href = duplicate.dataset.href;
+    buttons.replaceChildren(fromTemplate("upload-duplicate-buttons"));
+    buttons.querySelector("[data-duplicate-link]").href = duplicate.dataset.href;
     job.tile.querySelector(".upload-progress").remove();
   }
 
   function showProblem(job, message, canRetry) {
     job.tile.classList.add("upload-tile--error");
     setState(job, message, "error");
-    var buttons = job.tile.querySelector(".upload-buttons");
-    buttons.innerHTML = (canRetry ? '<button type="button" class="tile-button" data-upload-retry>Retry</button>' : "") +
-      '<button type="button" class="tile-button" data-upload-dismiss>Dismiss</button>';
+    var choices = fromTemplate("upload-problem-buttons");
+    if (!canRetry) { choices.querySelector("[data-upload-retry]").remove(); }
+    job.tile.querySelector(".upload-buttons").replaceChildren(choices);
     var progress = job.tile.querySelector(".upload-progress");
     if (progress) { progress.remove(); }
   }
@@ -184,13 +178,13 @@
     var job = tile && tile.uploadJob;
     if (!job) { return; }
     if (button.hasAttribute("data-upload-retry")) {
+      // Back to how a waiting tile looks: a progress bar and a cancel button.
       tile.classList.remove("upload-tile--error");
-      button.closest(".upload-buttons").innerHTML = '<button type="button" class="tile-button" data-upload-cancel>Cancel</button>';
-      var progress = document.createElement("progress");
-      progress.className = "upload-progress";
-      progress.max = 100;
-      progress.value = 0;
-      tile.querySelector(".upload-caption").insertBefore(progress, tile.querySelector(".upload-buttons"));
+      var buttons = freshPart(".upload-buttons");
+      tile.querySelector(".upload-buttons").replaceWith(buttons);
+      var progress = freshPart(".upload-progress");
+      labelProgress(progress, job.file);
+      buttons.before(progress);
       job.attempts = 0;
       queue.push(job);
       pump();
