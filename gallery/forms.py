@@ -33,6 +33,11 @@ class AlbumForm(forms.ModelForm):
         error_messages = {"name": {"required": "Give the album a name."}}
 
 
+class NewAlbumForm(AlbumForm):
+    class Meta(AlbumForm.Meta):
+        widgets = {"name": forms.TextInput(attrs={"placeholder": "Summer 2026"})}
+
+
 class UploadAlbumForm(forms.Form):
     album = forms.ModelChoiceField(Album.objects.all(), required=False, empty_label="Library only")
 
