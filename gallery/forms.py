@@ -43,6 +43,11 @@ class AlbumForm(forms.ModelForm):
         pass  # clean_name says it in words; name_key is the database's guard
 
 
+class NewAlbumForm(AlbumForm):
+    class Meta(AlbumForm.Meta):
+        widgets = {"name": forms.TextInput(attrs={"placeholder": "Summer 2026"})}
+
+
 class UploadAlbumForm(forms.Form):
     album = forms.ModelChoiceField(Album.objects.all(), required=False, empty_label="Library only")
 

@@ -22,6 +22,7 @@ from gallery.forms import (
     CoverForm,
     FirstAccountForm,
     KeepForm,
+    NewAlbumForm,
     PhotoAlbumForm,
     RotateForm,
     UploadAlbumForm,
@@ -47,7 +48,7 @@ def home(request):
     if request.htmx and request.GET.get("before"):
         return render(request, "gallery/_library_page.html", context)
     totals = Photo.objects.aggregate(count=Count("id"), last_id=Max("id"))
-    context.update(full_page=True, totals=totals, albums=list(Album.objects.all()), upload_form=UploadAlbumForm())
+    context.update(full_page=True, totals=totals, albums=list(Album.objects.all()))
     return render(request, "gallery/home.html", context)
 
 
@@ -183,7 +184,7 @@ def photo_albums(request, pk):
 
 
 def album_list(request):
-    form = AlbumForm(request.POST or None)
+    form = NewAlbumForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         album = album_services.create_album(name=form.cleaned_data["name"])
         messages.success(request, f"Created album {album}.")
@@ -202,8 +203,7 @@ def album_detail(request, pk):
         full_page=True,
         photo_count=AlbumPhoto.objects.in_library().filter(album=album).count(),
         albums=list(Album.objects.all()),
-        rename_form=AlbumForm(initial={"name": album.name}),
-        upload_form=UploadAlbumForm(initial={"album": album}),
+        rename_form=AlbumForm(instance=album),
     )
     return render(request, "gallery/album.html", context)
 

@@ -1,6 +1,7 @@
 """The gallery flows people do, in a real browser against Daphne and a real RQ worker."""
 
 import inspect
+import threading
 import time
 
 import pytest
@@ -361,3 +362,89 @@ def test_gallery_pages_break_no_content_security_policy_rule(logged_in_page, liv
     page.set_input_files("#upload-input", [str(DATA / "formats" / "hopper.jpg")])
     page.locator("#grid figure[data-status='ready']").first.wait_for(timeout=60_000)
     assert violations == []
+
+
+RECORD_SOCKET_OPEN = "document.addEventListener('htmx:wsOpen', () => { window.__socketOpen = true; });"
+
+
+def push(photo_id: int) -> None:
+    """What a render job sends when a photo changes, from another thread (Playwright's event loop owns this one)."""
+    from django.db import connections
+
+    from processing import events
+
+    def send():
+        try:
+            events.photo_changed(photo_id)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    thread.join(30)
+
+
+def test_a_push_swaps_only_its_tile_keeps_it_selected_and_counts_a_new_photo_once(logged_in_page, live):
+    first, second = (make_photo_row(taken_at=aware(2024, 5, day)) for day in (2, 1))
+    page = logged_in_page
+    page.add_init_script(RECORD_SOCKET_OPEN)
+    page.goto("/")
+    page.wait_for_function("() => window.__socketOpen === true")
+    page.locator(f"#photo-{first.pk} .tile-select").click(force=True)
+    mark = "id => { document.getElementById('photo-' + id).dataset.mark = 'old'; }"
+    swapped = "id => !document.getElementById('photo-' + id).dataset.mark"
+    for photo in (first, second):
+        page.evaluate(mark, photo.pk)
+
+    push(first.pk)
+    page.wait_for_function(swapped, arg=first.pk)
+    tile = page.locator(f"#photo-{first.pk}")
+    assert tile.evaluate("t => t.classList.contains('is-selected') && t.querySelector('.tile-select').checked")
+    assert page.locator("[data-selected-count]").inner_text() == "1"
+    assert page.evaluate(swapped, second.pk) is False  # the other tile was left alone
+    assert page.locator("#library-count").inner_text() == "2 photos"
+
+    # A photo this page does not show yet arrives on top, and is counted once however often it is pushed.
+    third = make_photo_row(taken_at=aware(2024, 5, 3))
+    push(third.pk)
+    page.locator(f"#photo-{third.pk}").wait_for()
+    page.evaluate(mark, third.pk)
+    push(third.pk)
+    page.wait_for_function(swapped, arg=third.pk)
+    assert page.locator(f"#grid [data-photo-id='{third.pk}']").count() == 1
+    assert page.locator("#grid [data-photo-id]").first.get_attribute("id") == f"photo-{third.pk}"
+    assert page.locator("#library-count").inner_text() == "3 photos"
+    assert tile.evaluate("t => t.classList.contains('is-selected')")
+
+
+def test_upload_offers_a_retry_button_after_repeated_network_failures(logged_in_page, live):
+    page = logged_in_page
+    page.clock.install()  # the automatic retries back off 1, 3 and 9 seconds
+    page.goto("/")
+    failures = []
+    page.route("**/upload/", lambda route: (failures.append(route.request.url), route.abort("connectionreset")))
+    page.set_input_files("#upload-input", [str(DATA / "formats" / "hopper.jpg")])
+    tile = page.locator(".upload-tile")
+    deadline = time.monotonic() + 30
+    while tile.get_attribute("data-upload-state") != "error":
+        assert time.monotonic() < deadline, f"still {tile.get_attribute('data-upload-state')!r}"
+        page.clock.run_for(1000)
+        page.wait_for_timeout(50)
+    assert len(failures) == 4  # the first try and three automatic retries
+    assert "could not be reached" in tile.inner_text()
+    assert tile.locator("progress").count() == 0
+
+    held = []
+    page.unroute("**/upload/")
+    page.route("**/upload/", lambda route: held.append(route))
+    tile.locator("[data-upload-retry]").click()
+    settle(page, lambda: len(held) == 1)
+    assert tile.locator("progress").get_attribute("aria-label") == "Upload progress for hopper.jpg"
+    held[0].continue_()
+    page.unroute("**/upload/")
+    try:
+        page.locator("#grid figure[data-photo-id]").first.wait_for(timeout=30_000)
+    except Exception:
+        raise AssertionError(live.output()) from None
+    assert page.locator(".upload-tile").count() == 0
+    assert Photo.objects.filter(original_name="hopper.jpg").count() == 1

@@ -105,6 +105,7 @@ class PlaylistNameForm(forms.ModelForm):
         fields = ["name"]
         labels = {"name": "Playlist name"}
         error_messages = {"name": {"required": "Give the playlist a name."}}
+        widgets = {"name": forms.TextInput(attrs={"placeholder": "Living room"})}
 
 
 class IdListForm(forms.Form):

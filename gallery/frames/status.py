@@ -51,7 +51,7 @@ def status_html(frame_ids: list[int] | None = None) -> str:
         frames = frames.filter(pk__in=frame_ids)
     now = timezone.now()
     return "".join(
-        render_to_string("frames/_frame_status.html", {"frame": frame, "online": is_online(frame, now), "push": True})
+        render_to_string("frames/_frame_status.html", {"frame": frame, "online": is_online(frame, now)})
         for frame in frames
     )
 

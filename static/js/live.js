@@ -1,0 +1,63 @@
+// Glowworm live updates: the websocket catch-up, pushed photos this page does not show yet, and the library's
+// "N photos" line. Pushes are hints: on every (re)connect the page asks for what changed while the socket was away.
+// A tile new to the grid (pushed here, or placed by an upload) announces itself with the bubbling DOM event
+// `glowworm:photo-added`; an upload tile waiting in the grid with `glowworm:upload-queued`.
+(function () {
+  "use strict";
+
+  var main = document.querySelector("main[data-live]");
+  if (!main) { return; }
+  var grid = document.getElementById("grid");
+
+  // Also on the frames page: its socket answers any message with the status of every frame.
+  main.addEventListener("htmx:wsOpen", function (event) {
+    var pending = Array.prototype.map.call(
+      document.querySelectorAll("[data-photo-id][data-status='queued'], [data-photo-id][data-status='processing']"),
+      function (el) { return Number(el.dataset.photoId); }
+    );
+    var message = { sync: { pending: pending } };
+    if (grid && grid.hasAttribute("data-accept-new")) {
+      var after = Number(grid.dataset.after || 0);
+      grid.querySelectorAll("[data-photo-id]").forEach(function (el) { after = Math.max(after, Number(el.dataset.photoId)); });
+      message.sync.after = after;
+    }
+    event.detail.socketWrapper.send(JSON.stringify(message));
+  });
+
+  if (!grid) { return; }
+
+  // A pushed photo that this page does not show yet (uploaded elsewhere): add it to the top of the library.
+  if (grid.hasAttribute("data-accept-new")) {
+    document.body.addEventListener("htmx:oobErrorNoTarget", function (event) {
+      var element = event.detail.content;
+      if (!element || !element.dataset || !element.dataset.photoId) { return; }
+      element.removeAttribute("hx-swap-oob");
+      grid.insertBefore(element, grid.firstChild);
+      htmx.process(element);
+      element.dispatchEvent(new CustomEvent("glowworm:photo-added", { bubbles: true }));
+    });
+  }
+
+  // A tile can arrive twice (a push, then the page of the library that holds it): keep the first one. htmx settles
+  // each swapped-in element separately, so this looks at that one tile, by id.
+  grid.addEventListener("htmx:afterSettle", function (event) {
+    var tile = event.target;
+    if (tile.dataset && tile.dataset.photoId && document.getElementById(tile.id) !== tile) { tile.remove(); }
+  });
+
+  function hideEmptyMessage() {
+    var empty = document.getElementById("empty-library");
+    if (empty) { empty.remove(); }
+  }
+
+  // The library's "N photos" line follows new photos (uploaded here or pushed from elsewhere) without a reload.
+  grid.addEventListener("glowworm:photo-added", function () {
+    hideEmptyMessage();
+    var counter = document.getElementById("library-count");
+    if (!counter) { return; }
+    var count = Number(counter.dataset.count || 0) + 1;
+    counter.dataset.count = String(count);
+    counter.textContent = count + (count === 1 ? " photo" : " photos");
+  });
+  grid.addEventListener("glowworm:upload-queued", hideEmptyMessage);
+})();
