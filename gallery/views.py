@@ -186,9 +186,13 @@ def photo_albums(request, pk):
 def album_list(request):
     form = NewAlbumForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        album = album_services.create_album(name=form.cleaned_data["name"])
-        messages.success(request, f"Created album {album}.")
-        return redirect(album)
+        try:
+            album = album_services.create_album(name=form.cleaned_data["name"])
+        except album_services.AlbumNameTaken as exc:  # made by someone else a moment ago
+            form.add_error("name", str(exc))
+        else:
+            messages.success(request, f"Created album {album}.")
+            return redirect(album)
     return render(request, "gallery/albums.html", {"albums": album_services.albums_with_covers(), "form": form})
 
 
@@ -211,12 +215,15 @@ def album_detail(request, pk):
 @require_POST
 def album_rename(request, pk):
     album = get_object_or_404(Album, pk=pk)
-    form = AlbumForm(request.POST)
-    if form.is_valid():
-        album_services.rename_album(album=album, name=form.cleaned_data["name"])
-        messages.success(request, f"Renamed to {album}.")
-    else:
-        messages.error(request, "Give the album a name.")
+    form = AlbumForm(request.POST, instance=Album.objects.get(pk=album.pk))
+    try:
+        if form.is_valid():
+            album_services.rename_album(album=album, name=form.cleaned_data["name"])
+            messages.success(request, f"Renamed to {album}.")
+        else:
+            messages.error(request, " ".join(form.errors["name"]))
+    except album_services.AlbumNameTaken as exc:
+        messages.error(request, str(exc))
     return redirect(album)
 
 

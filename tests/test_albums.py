@@ -1,4 +1,5 @@
 import pytest
+from django.db import IntegrityError, transaction
 
 from gallery import albums
 from gallery.models import Album, AlbumPhoto, Photo
@@ -135,3 +136,33 @@ def test_bulk_add_and_remove_from_album(client_logged_in):
     client_logged_in.post("/photos/bulk/", {"action": "remove", "photo": ids[:2], "album": album.pk, "next": "/"})
     assert list(album.photos.all()) == [photos[2]]
     assert Photo.objects.count() == 3
+
+
+def test_album_names_are_unique_ignoring_case(client_logged_in):
+    from gallery.albums import AlbumNameTaken, create_album, rename_album
+
+    iceland = create_album(name="Iceland")
+    with pytest.raises(AlbumNameTaken, match="Iceland"):
+        create_album(name="  iceland ")
+    response = client_logged_in.post("/albums/", {"name": "ICELAND"})
+    assert response.status_code == 200 and "There is an album named “Iceland” already" in response.content.decode()
+    other = create_album(name="Norway")
+    response = client_logged_in.post(f"/albums/{other.pk}/rename/", {"name": "iceland"}, follow=True)
+    assert "already" in response.content.decode() and Album.objects.get(pk=other.pk).name == "Norway"
+    rename_album(album=iceland, name="ICELAND")  # its own name in another case is fine
+    assert Album.objects.get(pk=iceland.pk).name == "ICELAND"
+    with pytest.raises(IntegrityError):  # the database's own guard, for two requests that race
+        with transaction.atomic():
+            Album.objects.create(name="norway")
+
+
+def test_existing_clashing_names_are_renamed_by_the_migration():
+    import importlib
+
+    migration = importlib.import_module("gallery.migrations.0009_album_name_key")
+    from django.apps import apps
+
+    for name in ("Iceland", "iceland", "ICELAND ", "Norway"):
+        Album.objects.bulk_create([Album(name=name, name_key=f"tmp-{name}")])  # as they were before the key
+    migration.fill_keys(apps, None)
+    assert sorted(Album.objects.values_list("name", flat=True)) == ["ICELAND (3)", "Iceland", "Norway", "iceland (2)"]
