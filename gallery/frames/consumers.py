@@ -38,7 +38,7 @@ def _beat(frame_id: int, showing, connected: int = 0) -> None:
 def _int_or_none(value):
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's 1e400 is float infinity
         return None
 
 
@@ -88,7 +88,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
         try:
             message = json.loads(text_data or "{}")
             kind = message.get("type")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # RecursionError: [[[[… nested too deep to parse
             return
         if kind == "screen":
             width, height = _int_or_none(message.get("width")), _int_or_none(message.get("height"))
