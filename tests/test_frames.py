@@ -189,7 +189,8 @@ def test_frame_cannot_reach_originals_api_media_or_admin_pages(admin, media_root
         response = frame_client.get(url)
         assert response.status_code == 302 and "login" in response["Location"], url
     assert frame_client.get("/api/images/").status_code == 401
-    assert frame_client.post(f"/frames/{frame.pk}/command/", {"command": "next"}).status_code in (302, 403)
+    response = frame_client.post(f"/frames/{frame.pk}/command/", {"command": "next"})
+    assert response.status_code == 302 and response["Location"] == f"/login/?next=/frames/{frame.pk}/command/"
 
 
 @pytest.mark.django_db
