@@ -296,11 +296,11 @@ def test_doctor_runs_deploy_checks_for_a_public_host(settings, redis_conn, worke
     status, checks = doctor()
     settings_check = checks["settings"]
     problems = settings_check["details"]["problems"]
-    assert problems[0] == {
-        "status": "warn",
-        "problem": "session and CSRF cookies are sent over plain HTTP",
-        "fix": "Serve Glowworm over HTTPS and set GLOWWORM_HTTPS=true (GLOWWORM_BEHIND_PROXY=true behind a proxy).",
-    }
+    assert (problems[0]["status"], problems[0]["problem"]) == (
+        "warn",
+        "session and CSRF cookies are sent over plain HTTP",
+    )
+    assert "GLOWWORM_HTTPS=true" in problems[0]["fix"]
     # Django's check --deploy ran, and its findings are warnings: nothing here is broken, so doctor exits 0.
     deploy_ids = {p["problem"].split(":", 1)[0] for p in problems[1:]}
     assert {"security.W004", "security.W008", "security.W012", "security.W016"} <= deploy_ids

@@ -42,6 +42,12 @@ def _int_or_none(value):
         return None
 
 
+def _photo_id(value) -> int | None:
+    # Photo ids are positive 64-bit integers: any other number names no photo, and SQLite cannot even bind it.
+    number = _int_or_none(value)
+    return number if number is not None and 0 < number < 2**63 else None
+
+
 class FrameConsumer(AsyncWebsocketConsumer):
     """A paired frame joins its own group; an unpaired browser showing a code waits in that code's group.
 
@@ -97,9 +103,9 @@ class FrameConsumer(AsyncWebsocketConsumer):
             await self._send_state(await database_sync_to_async(_state)(self.frame_id))
         elif kind == "hello":
             await self._send_state(await database_sync_to_async(_state)(self.frame_id))
-            await database_sync_to_async(_beat)(self.frame_id, _int_or_none(message.get("showing")))
+            await database_sync_to_async(_beat)(self.frame_id, _photo_id(message.get("showing")))
         elif kind in ("heartbeat", "showing"):
-            await database_sync_to_async(_beat)(self.frame_id, _int_or_none(message.get("photo")))
+            await database_sync_to_async(_beat)(self.frame_id, _photo_id(message.get("photo")))
 
     async def _send_state(self, message):
         if message is None:  # revoked meanwhile
