@@ -1,5 +1,6 @@
 import pytest
 from django.db import IntegrityError, transaction
+from pytest_django.asserts import assertContains
 
 from gallery import albums
 from gallery.models import Album, AlbumPhoto, Photo
@@ -27,10 +28,26 @@ def test_deleting_an_album_never_deletes_its_photos(client_logged_in, media_root
 
 def test_album_delete_asks_for_confirmation_first(client_logged_in):
     album = albums.create_album(name="Holiday")
+    albums.add_photos(album=album, photo_ids=[make_photo_row().pk, make_photo_row().pk])
     response = client_logged_in.get(f"/albums/{album.pk}/delete/")
-    assert response.status_code == 200
-    assert b"stay" in response.content and b"in your library" in response.content
-    assert Album.objects.filter(pk=album.pk).exists()
+    assertContains(response, "<h1>Delete the album “Holiday”?</h1>", html=True)
+    assertContains(
+        response,
+        "<p>The album goes away. Its 2 photos stay in your library and in any other album.</p>",
+        html=True,
+    )
+    assert f'<form method="post" action="/albums/{album.pk}/delete/"' in response.content.decode()
+    assertContains(response, '<button type="submit" class="button--danger">Delete album</button>', html=True)
+    assertContains(response, f'<a class="button button--quiet" href="/albums/{album.pk}/">Cancel</a>', html=True)
+    assert Album.objects.filter(pk=album.pk).exists() and album.photos.count() == 2
+
+    single = albums.create_album(name="Solo")
+    albums.add_photos(album=single, photo_ids=[make_photo_row().pk])
+    assertContains(
+        client_logged_in.get(f"/albums/{single.pk}/delete/"),
+        "<p>The album goes away. Its 1 photo stays in your library and in any other album.</p>",
+        html=True,
+    )
 
 
 def test_create_and_rename_album_through_views(client_logged_in):

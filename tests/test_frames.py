@@ -6,6 +6,7 @@ from datetime import time, timedelta
 import pytest
 from django.test import Client
 from django.utils import timezone
+from pytest_django.asserts import assertContains, assertNotContains
 
 from gallery.frames import auth, pairing
 from gallery.frames.models import Frame, FrameSchedule, PairingCode, Playlist, PlaylistItem
@@ -188,7 +189,8 @@ def test_frame_cannot_reach_originals_api_media_or_admin_pages(admin, media_root
         response = frame_client.get(url)
         assert response.status_code == 302 and "login" in response["Location"], url
     assert frame_client.get("/api/images/").status_code == 401
-    assert frame_client.post(f"/frames/{frame.pk}/command/", {"command": "next"}).status_code in (302, 403)
+    response = frame_client.post(f"/frames/{frame.pk}/command/", {"command": "next"})
+    assert response.status_code == 302 and response["Location"] == f"/login/?next=/frames/{frame.pk}/command/"
 
 
 @pytest.mark.django_db
@@ -268,3 +270,20 @@ def test_qr_code_of_the_approve_link_is_only_for_the_browser_showing_the_code(cl
         expected, kind="svg", scale=8, border=2, dark="#000", light="#fff", xmldecl=False
     )
     assert response.content == expected.getvalue()
+
+
+@pytest.mark.django_db
+def test_deleting_a_frame_asks_first_then_revokes_it(admin):
+    frame_client, frame = paired_frame_client(admin, name="Hall frame")
+    page = admin.get(f"/frames/{frame.pk}/delete/")
+    assertContains(page, "<h1>Delete the frame “Hall frame”?</h1>", html=True)
+    assertContains(page, "<p>The frame stops working at once and shows a pairing code again.</p>", html=True)
+    assertNotContains(page, "The photos stay in your library")  # the playlist's wording is for playlists only
+    assertContains(page, '<button type="submit" class="button--danger">Delete frame</button>', html=True)
+    assertContains(page, f'<a class="button button--quiet" href="/frames/{frame.pk}/">Cancel</a>', html=True)
+    assert frame_client.get("/frame/state/").status_code == 200  # asking changed nothing
+
+    response = admin.post(f"/frames/{frame.pk}/delete/")
+    assert response.status_code == 302 and response["Location"] == "/frames/"
+    assert not Frame.objects.filter(pk=frame.pk).exists()
+    assert frame_client.get("/frame/state/").status_code == 403

@@ -3,6 +3,7 @@ import re
 import zipfile
 
 import pytest
+from pytest_django.asserts import assertContains
 
 from gallery import library
 from gallery.models import Photo, Variant
@@ -155,7 +156,19 @@ def test_photo_delete_confirms_then_moves_it_to_the_trash(
     photo = make_photo_row()
     (media_root / "originals").mkdir()
     (media_root / photo.original).write_bytes(b"jpeg")
-    assert client_logged_in.get(f"/photos/{photo.pk}/delete/").status_code == 200
+    page = client_logged_in.get(f"/photos/{photo.pk}/delete/")
+    assertContains(page, "<h1>Delete this photo?</h1>", html=True)
+    assertContains(
+        page,
+        f"<p><strong>{photo.original_name}</strong> and all its rendered sizes are removed from the library and from "
+        "every album. This cannot be undone.</p>",
+        html=True,
+    )
+    thumb = photo.variants_by_name["thumb"]
+    assert f'<img class="confirm-thumb" src="{thumb.url}"' in page.content.decode()  # which photo, at a glance
+    assert f'<form method="post" action="/photos/{photo.pk}/delete/"' in page.content.decode()
+    assertContains(page, '<button type="submit" class="button--danger">Delete photo</button>', html=True)
+    assertContains(page, f'<a class="button button--quiet" href="/photos/{photo.pk}/">Cancel</a>', html=True)
     assert Photo.objects.filter(pk=photo.pk).exists()
     with django_capture_on_commit_callbacks(execute=True):
         response = client_logged_in.post(f"/photos/{photo.pk}/delete/")

@@ -500,17 +500,49 @@ def test_truncated_heic_is_rejected_although_its_first_item_decodes():
         imaging.Source(BAD / "truncated.heic", max_pixels=MAX_PIXELS)
 
 
-def test_truncated_png_and_webp_are_rejected(tmp_path: Path):
-    scene = upright_scene("landscape").resize((300, 200))
-    for fmt in ("PNG", "WEBP", "AVIF"):
-        buffer = io.BytesIO()
-        scene.save(buffer, fmt)
-        path = tmp_path / f"cut.{fmt.lower()}"
-        path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) * 2 // 3])
+def cut_file(tmp_path: Path, fmt: str) -> Path:
+    """The 300 x 200 scene in fmt, cut after two thirds: the header is whole, the pixel data is not."""
+    buffer = io.BytesIO()
+    upright_scene("landscape").resize((300, 200)).save(buffer, fmt)
+    path = tmp_path / f"cut.{fmt.lower()}"
+    path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) * 2 // 3])
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "AVIF"])
+def test_truncated_png_webp_and_avif_are_rejected_at_upload_and_at_render(tmp_path: Path, fmt: str):
+    path = cut_file(tmp_path, fmt)
+    with pytest.raises(imaging.ImageRejected, match="damaged or cut short"):
+        imaging.probe(path, max_pixels=MAX_PIXELS)
+    # The worker refuses the stored file as well, when opening it (WebP, AVIF) or when decoding it (PNG).
+    with pytest.raises(imaging.ImageRejected, match="damaged or cut short"):
+        with imaging.Source(path, max_pixels=MAX_PIXELS) as source:
+            list(source.render(SPECS))
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "TIFF", "GIF"])
+def test_render_rejects_a_file_whose_header_opens_but_whose_pixels_are_cut(tmp_path: Path, fmt: str):
+    """Source reads only the header; the pixels are read by render(), which must turn the decoder's error into a
+    DAMAGED rejection (the render job stores its message as the photo's error), never another exception."""
+    path = cut_file(tmp_path, fmt)
+    source = imaging.Source(path, max_pixels=MAX_PIXELS)  # the header is whole: opening succeeds
+    assert (source.format, source.width, source.height) == (fmt, 300, 200)
+    outputs = source.render(SPECS)
+    with pytest.raises(imaging.ImageRejected) as rejected:
+        next(outputs)
+    assert rejected.value.kind == imaging.Rejection.DAMAGED
+    assert rejected.value.message.startswith("The image is damaged or cut short and cannot be read (image file is")
+
+
+@pytest.mark.parametrize("fmt", ["TIFF", "GIF"])
+def test_a_cut_tiff_or_gif_passes_the_upload_probe_so_render_is_what_refuses_it(tmp_path: Path, fmt: str):
+    # probe() checks JPEG, PNG and HEIF/AVIF structure, not TIFF strips or GIF image data: such an upload is stored
+    # and its render job fails with the reason.
+    path = cut_file(tmp_path, fmt)
+    assert imaging.probe(path, max_pixels=MAX_PIXELS) == imaging.Probe(format=fmt, width=300, height=200)
+    with imaging.Source(path, max_pixels=MAX_PIXELS) as source:
         with pytest.raises(imaging.ImageRejected, match="damaged or cut short"):
-            imaging.probe(path, max_pixels=MAX_PIXELS)
-            with imaging.Source(path, max_pixels=MAX_PIXELS) as source:
-                list(source.render(SPECS))
+            list(source.render(SPECS))
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ buttons, remove, shuffle, and deleting a playlist never deletes a photo. Also th
 from datetime import time
 
 import pytest
+from pytest_django.asserts import assertContains, assertNotContains
 
 from gallery.frames import playlists, screens, state
 from gallery.frames.models import Frame, FrameSchedule, Playlist, PlaylistAlbum, PlaylistItem
@@ -101,8 +102,20 @@ def test_removing_and_deleting_never_delete_photos(client_logged_in, playlist):
     item = PlaylistItem.objects.get(playlist=playlist, photo=a)
     client_logged_in.post(f"/playlists/{playlist.pk}/remove/", {"id": [item.pk]})
     assert order(playlist) == [b.pk]
-    assert client_logged_in.get(f"/playlists/{playlist.pk}/delete/").status_code == 200
-    assert client_logged_in.post(f"/playlists/{playlist.pk}/delete/").status_code == 302
+    page = client_logged_in.get(f"/playlists/{playlist.pk}/delete/")
+    assertContains(page, "<h1>Delete the playlist “Hall”?</h1>", html=True)
+    assertContains(
+        page,
+        "<p>The photos stay in your library. Frames showing this playlist show nothing until you give them another."
+        "</p>",
+        html=True,
+    )
+    assertNotContains(page, "stops working at once")  # the frame's wording is for frames only
+    assertContains(page, '<button type="submit" class="button--danger">Delete playlist</button>', html=True)
+    assertContains(page, f'<a class="button button--quiet" href="/playlists/{playlist.pk}/">Cancel</a>', html=True)
+    assert Playlist.objects.filter(pk=playlist.pk).exists()
+    response = client_logged_in.post(f"/playlists/{playlist.pk}/delete/")
+    assert response.status_code == 302 and response["Location"] == "/playlists/"
     assert not Playlist.objects.exists() and not PlaylistItem.objects.exists()
     assert Photo.objects.count() == 2 and Album.objects.get().photos.count() == 1
     frame.refresh_from_db()

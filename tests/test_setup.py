@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
+from pytest_django.asserts import assertContains, assertNotContains
 
 from gallery import first_account
 from gallery.models import SetupToken
@@ -23,10 +24,14 @@ FIRST = {"username": "owner", "password1": "a long pass phrase", "password2": "a
 
 @pytest.mark.django_db
 def test_without_the_setup_token_nobody_claims_a_fresh_instance(client):
-    assert client.get("/").url == "/setup/"
-    assert client.get("/api/images/").status_code in (302, 401)
+    for url in ("/", "/api/images/", "/frames/", "/admin/", "/login/"):
+        response = client.get(url)
+        assert (response.status_code, response["Location"]) == (302, "/setup/"), url
     locked = client.get("/setup/")
-    assert locked.status_code == 403 and "manage.py setup_url" in locked.content.decode()
+    assert locked.status_code == 403
+    assertContains(locked, "<h1>This Glowworm is not set up yet</h1>", status_code=403, html=True)
+    assertContains(locked, "python manage.py setup_url", status_code=403)
+    assertNotContains(locked, 'name="password1"', status_code=403)  # no form to fill in without the link
     assert client.get("/setup/?token=guess").status_code == 403
     first_account.setup_token()  # the server has made one, but this visitor does not know it
     assert client.post("/setup/", FIRST).status_code == 403
@@ -37,12 +42,19 @@ def test_without_the_setup_token_nobody_claims_a_fresh_instance(client):
 @pytest.mark.django_db
 def test_the_setup_link_creates_the_first_account_once(client):
     token = first_account.setup_token()
-    assert client.get(f"/setup/?token={token}").status_code == 200
+    page = client.get(f"/setup/?token={token}")
+    assertContains(page, "<h1>Welcome to Glowworm</h1>", html=True)
+    assertContains(page, "This page is shown only once.")
+    assertContains(page, f'<input type="hidden" name="token" value="{token}">', html=True)  # carried to the POST
+    for field in ("username", "password1", "password2"):
+        assert f'name="{field}"' in page.content.decode(), field
+    assertContains(page, '<button type="submit">Create account</button>', html=True)
     response = client.post("/setup/", dict(FIRST, token=token))
     assert response.status_code == 302 and response.url == "/"
     owner = get_user_model().objects.get()
     assert owner.is_superuser and owner.is_staff
-    assert client.get("/").status_code == 200  # logged in straight away
+    home = client.get("/")  # logged in straight away
+    assertContains(home, "Welcome, owner. Drop photos anywhere on this page to upload them.")
     # The token died with its first use.
     again = Client().post("/setup/", dict(FIRST, username="second", token=token))
     assert again.status_code == 302 and again.url == "/login/"
@@ -114,8 +126,13 @@ def test_new_passwords_need_twelve_characters(client):
 @pytest.mark.django_db
 def test_pages_need_login_once_an_account_exists(client, user):
     response = client.get("/")
-    assert response.status_code == 302 and response.url.startswith("/login/")
-    assert client.get("/login/").status_code == 200
+    assert response.status_code == 302 and response.url == "/login/?next=/"
+    login_page = client.get("/login/")
+    assert 'name="username"' in login_page.content.decode() and 'name="password"' in login_page.content.decode()
+    assert client.get("/setup/").url == "/login/"  # no second first account
+    # Once the account exists the API answers as an API: JSON, and 401 without a login.
+    api = client.get("/api/images/")
+    assert api.status_code == 401 and "Log in or send an API token" in api.json()["error"]
 
 
 @pytest.mark.django_db

@@ -38,8 +38,14 @@ def _beat(frame_id: int, showing, connected: int = 0) -> None:
 def _int_or_none(value):
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: JSON's 1e400 is float infinity
         return None
+
+
+def _photo_id(value) -> int | None:
+    # Photo ids are positive 64-bit integers: any other number names no photo, and SQLite cannot even bind it.
+    number = _int_or_none(value)
+    return number if number is not None and 0 < number < 2**63 else None
 
 
 class FrameConsumer(AsyncWebsocketConsumer):
@@ -88,7 +94,7 @@ class FrameConsumer(AsyncWebsocketConsumer):
         try:
             message = json.loads(text_data or "{}")
             kind = message.get("type")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # RecursionError: [[[[… nested too deep to parse
             return
         if kind == "screen":
             width, height = _int_or_none(message.get("width")), _int_or_none(message.get("height"))
@@ -97,9 +103,9 @@ class FrameConsumer(AsyncWebsocketConsumer):
             await self._send_state(await database_sync_to_async(_state)(self.frame_id))
         elif kind == "hello":
             await self._send_state(await database_sync_to_async(_state)(self.frame_id))
-            await database_sync_to_async(_beat)(self.frame_id, _int_or_none(message.get("showing")))
+            await database_sync_to_async(_beat)(self.frame_id, _photo_id(message.get("showing")))
         elif kind in ("heartbeat", "showing"):
-            await database_sync_to_async(_beat)(self.frame_id, _int_or_none(message.get("photo")))
+            await database_sync_to_async(_beat)(self.frame_id, _photo_id(message.get("photo")))
 
     async def _send_state(self, message):
         if message is None:  # revoked meanwhile
