@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -25,6 +26,7 @@ from gallery.forms import (
     NewAlbumForm,
     PhotoAlbumForm,
     RotateForm,
+    SelectionForm,
     UploadAlbumForm,
 )
 from gallery.media import original_response, variant_response
@@ -40,6 +42,29 @@ def safe_next(request, default: str) -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return default
+
+
+def trashed(request, photo_ids: list[int], text: str = "") -> None:
+    """Say that photos went to the trash, with an Undo: their ids ride on the message (gallery/_toasts.html)."""
+    count = len(photo_ids)
+    text = text or f"Moved {count:,} photo{pluralize(count)} to the trash."
+    messages.success(request, text, extra_tags="undo:" + ",".join(str(pk) for pk in sorted(photo_ids)))
+
+
+def answer(request, *, photos=(), form=None, status: int = 200, **context):
+    """What a script's POST gets back (gallery/_answer.html): this request's messages as toasts, the tiles of
+    `photos` and the field errors of `form`, each marked for the script to place."""
+    field_errors = [(name, errors) for name, errors in (form.errors.items() if form else []) if name != "__all__"]
+    for error in form.non_field_errors() if form else []:
+        messages.error(request, error)
+    context.update(photos=photos, field_errors=field_errors)
+    return render(request, "gallery/_answer.html", context, status=status)
+
+
+def form_problems(request, form) -> None:
+    """A form's errors as messages, for the answers that lead back to a page."""
+    for errors in form.errors.values():
+        messages.error(request, " ".join(errors))
 
 
 def home(request):
@@ -157,14 +182,17 @@ def photo_retry(request, pk):
 
 
 def photo_delete(request, pk):
+    """Move the photo to the trash (POST; the answer carries an Undo). GET asks first, for links from elsewhere."""
     photo = get_object_or_404(Photo.objects.prefetch_related("variants"), pk=pk)
     if request.method == "POST":
         _, older = library.neighbours(Photo.objects.all(), photo)
-        trash.trash_photos(photo_ids=[photo.pk], user=request.user)
-        messages.success(request, f"Moved {photo} to the trash.")
+        trashed(request, trash.trash_photos(photo_ids=[photo.pk], user=request.user), f"Moved {photo} to the trash.")
+        if request.htmx:
+            return answer(request)
         default = older.get_absolute_url() if older else reverse("home")
         return redirect(safe_next(request, default))
-    return render(request, "gallery/photo_delete.html", {"photo": photo, "next": safe_next(request, "")})
+    context = {"photo": photo, "next": safe_next(request, ""), "trash_days": settings.GLOWWORM_TRASH_DAYS}
+    return render(request, "gallery/photo_delete.html", context)
 
 
 @require_POST
@@ -253,36 +281,50 @@ def album_cover(request, pk):
 
 @require_POST
 def bulk(request):
-    """One endpoint for the selection toolbar: add/remove album, cover, delete (confirmed), zip download."""
+    """One endpoint for the selection toolbar: add to an album (or a new one), remove from one, cover, move to the
+    trash, zip download. Scripts get toasts and field errors (`answer`); without JavaScript it redirects back."""
     form = BulkForm(request.POST)
     back = safe_next(request, reverse("home"))
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+        if request.htmx:
+            return answer(request, form=form, status=400)
+        form_problems(request, form)
         return redirect(back)
-    action, ids, album = form.cleaned_data["action"], form.cleaned_data["photo"], form.cleaned_data["album"]
+    action, ids, album = form.cleaned_data["action"], form.cleaned_data["photo_ids"], form.cleaned_data["album"]
     if action == "download":
         return zip_response(request, ids)
+    if action == "new-album":
+        try:
+            album = album_services.create_album(name=form.cleaned_data["name"])
+        except album_services.AlbumNameTaken as exc:  # made by someone else a moment ago
+            form.add_error("name", str(exc))
+            if request.htmx:
+                return answer(request, form=form, status=400)
+            form_problems(request, form)
+            return redirect(back)
+        added = album_services.add_photos(album=album, photo_ids=ids)
+        messages.success(request, f"Created the album {album} with {added:,} photo{pluralize(added)}.")
+        if request.htmx:
+            return answer(request, album=album)
+        return redirect(album)
     if action == "add":
         added = album_services.add_photos(album=album, photo_ids=ids)
-        messages.success(request, f"Added {added} photo{pluralize(added)} to {album}.")
+        messages.success(request, f"Added {added:,} photo{pluralize(added)} to {album}.")
     elif action == "remove":
         removed = album_services.remove_photos(album=album, photo_ids=ids)
         messages.success(
-            request, f"Removed {removed} photo{pluralize(removed)} from {album}. They stay in the library."
+            request, f"Removed {removed:,} photo{pluralize(removed)} from {album}. They stay in the library."
         )
     elif action == "cover":
         try:
             album_services.set_cover(album=album, photo=Photo.objects.get(pk=ids[0]))
-            messages.success(request, "Cover updated.")
+            messages.success(request, f"The cover of {album} is chosen.")
         except (ValueError, Photo.DoesNotExist) as exc:
             messages.error(request, str(exc))
     elif action == "delete":
-        if not form.cleaned_data["confirmed"]:
-            photos = Photo.objects.filter(pk__in=ids)
-            return render(request, "gallery/bulk_delete.html", {"photos": photos, "ids": ids, "next": back})
-        deleted = len(trash.trash_photos(photo_ids=ids, user=request.user))
-        messages.success(request, f"Moved {deleted} photo{pluralize(deleted)} to the trash.")
+        trashed(request, trash.trash_photos(photo_ids=ids, user=request.user))
+    if request.htmx:
+        return answer(request)
     return redirect(back)
 
 
@@ -315,17 +357,23 @@ async def _async_chunks(chunks):
 def duplicates(request):
     if request.method == "POST":
         form = KeepForm(request.POST)
-        if form.is_valid():
-            group, keep = set(form.cleaned_data["group"]), set(form.cleaned_data["keep"])
-            if form.cleaned_data["dismiss"]:
-                dismiss(photo_ids=group)
-                messages.success(request, "Marked as not duplicates: these photos will not be grouped again.")
-            elif not keep & group:
-                messages.error(request, "Keep at least one photo of the group.")
-            else:
-                deleted = len(trash.trash_photos(photo_ids=sorted(group - keep), user=request.user))
-                messages.success(request, f"Kept {len(keep & group)}, moved {deleted} to the trash.")
-        return redirect("duplicates")
+        if not form.is_valid():
+            form_problems(request, form)
+            return answer(request, status=400) if request.htmx else redirect("duplicates")
+        group, keep = set(form.cleaned_data["group"]), set(form.cleaned_data["keep"])
+        if form.cleaned_data["dismiss"]:
+            dismiss(photo_ids=group)
+            messages.success(request, "Marked as not duplicates: these photos will not be grouped again.")
+        elif not keep & group:
+            messages.error(request, "Keep at least one photo of the group.")
+            return answer(request, status=400) if request.htmx else redirect("duplicates")
+        elif not form.cleaned_data["confirmed"]:
+            leaving = Photo.objects.filter(pk__in=group - keep).prefetch_related("variants")
+            return render(request, "gallery/duplicates_confirm.html", {"form": form, "leaving": leaving})
+        else:
+            moved = trash.trash_photos(photo_ids=sorted(group - keep), user=request.user)
+            trashed(request, moved, f"Kept {len(keep & group)}, moved {len(moved)} to the trash.")
+        return answer(request) if request.htmx else redirect("duplicates")
     groups = duplicate_groups()
     variants = Prefetch("variants", queryset=Variant.objects.filter(name__in=library.GRID_VARIANTS))
     photos = Photo.objects.filter(pk__in=[pk for group in groups for pk in group]).prefetch_related(variants).in_bulk()
@@ -333,7 +381,9 @@ def duplicates(request):
     for group in photo_groups:
         for photo in group:
             photo.suggest_keep = photo is group[0]  # best to keep: most pixels, then oldest; the person decides
-    return render(request, "gallery/duplicates.html", {"groups": photo_groups})
+    # Rendered photos whose detail was never measured have no fingerprint yet: `reprocess --missing` measures them.
+    unmeasured = Photo.objects.ready().filter(phash_detail__isnull=True).count()
+    return render(request, "gallery/duplicates.html", {"groups": photo_groups, "unmeasured": unmeasured})
 
 
 def original(request, pk):
@@ -343,6 +393,60 @@ def original(request, pk):
 def media(request, path):
     # Only rendered variants are served here (variant_response checks); originals go through `original`.
     return variant_response(path)
+
+
+def trash_page(request):
+    """The trash: the same grid, each photo restorable, until GLOWWORM_TRASH_DAYS after it went in."""
+    in_trash = Photo.all_objects.in_trash()
+    page = library.library_page(in_trash, cursor=request.GET.get("before"), page_size=PAGE_SIZE)
+    context = {"page": page, "more_url": reverse("trash")}
+    if request.htmx and request.GET.get("before"):
+        return render(request, "gallery/_library_page.html", context)
+    context.update(full_page=True, trash_count=in_trash.count(), trash_days=settings.GLOWWORM_TRASH_DAYS)
+    return render(request, "gallery/trash.html", context)
+
+
+@require_POST
+def trash_restore(request):
+    """Bring photos back (the trash page, and every Undo). Scripts get the restored tiles, to put back in place."""
+    form = SelectionForm(request.POST)
+    back = safe_next(request, reverse("trash"))
+    if not form.is_valid():
+        form_problems(request, form)
+        return answer(request, status=400) if request.htmx else redirect(back)
+    restored = trash.restore_photos(photo_ids=form.cleaned_data["photo_ids"])
+    messages.success(request, f"Restored {len(restored):,} photo{pluralize(len(restored))}.")
+    if request.htmx:
+        return answer(request, photos=library.grid_photos(Photo.objects.filter(pk__in=restored)))
+    return redirect(back)
+
+
+@require_POST
+def trash_purge(request):
+    """Delete photos in the trash forever: after a confirmation that names the count (a page without JavaScript)."""
+    form = SelectionForm(request.POST)
+    if not form.is_valid():
+        form_problems(request, form)
+        return answer(request, status=400) if request.htmx else redirect("trash")
+    ids = list(Photo.all_objects.in_trash().filter(pk__in=form.cleaned_data["photo_ids"]).values_list("pk", flat=True))
+    if request.POST.get("confirmed") != "1":
+        return render(request, "gallery/trash_confirm.html", {"ids": ids, "count": len(ids)})
+    purged = trash.purge_photos(photo_ids=ids)
+    messages.success(request, f"Deleted {purged:,} photo{pluralize(purged)} forever.")
+    return answer(request) if request.htmx else redirect("trash")
+
+
+def trash_empty(request):
+    """Empty the trash. The confirmation names the count; if the trash changed meanwhile, it asks again."""
+    in_trash = Photo.all_objects.in_trash()
+    count = in_trash.count()
+    asked = request.POST.get("confirmed") == "1"
+    if request.method == "POST" and asked and request.POST.get("count") == str(count):
+        purged = trash.purge_photos(photo_ids=list(in_trash.values_list("pk", flat=True)))
+        messages.success(request, f"Emptied the trash: deleted {purged:,} photo{pluralize(purged)} forever.")
+        return answer(request) if request.htmx else redirect("trash")
+    changed = asked and request.POST.get("count") != str(count)
+    return render(request, "gallery/trash_confirm.html", {"count": count, "empty": True, "changed": changed})
 
 
 @login_not_required

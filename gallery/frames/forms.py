@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from django import forms
 
-from gallery.forms import IdListField
+from gallery.forms import IdListField, SelectionForm
 from gallery.frames import pairing, schedules
 from gallery.frames.models import Frame, FrameSchedule, Playlist
 from gallery.models import Album
@@ -124,4 +124,13 @@ class PlaylistAlbumForm(forms.Form):
     mode = forms.ChoiceField(
         choices=[("follow", "All of the album, kept in sync"), ("copy", "The album's photos as they are now")],
         initial="follow",
+    )
+
+
+class PlaylistSelectionForm(SelectionForm):
+    """The library toolbar's "Add to playlist": a selection (ids, or a view's scope) and the playlist."""
+
+    playlist = forms.ModelChoiceField(
+        Playlist.objects.all(),
+        error_messages={"required": "Choose a playlist.", "invalid_choice": "That playlist is gone."},
     )
