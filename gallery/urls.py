@@ -8,6 +8,7 @@ urlpatterns = [
     path("upload/", views.upload, name="upload"),
     path("photos/<int:pk>/", views.photo_detail, name="photo"),
     path("photos/<int:pk>/original/", views.original, name="original"),
+    path("photos/<int:pk>/download/", views.photo_download, name="photo-download"),
     path("photos/<int:pk>/rotate/", views.photo_rotate, name="photo-rotate"),
     path("photos/<int:pk>/retry/", views.photo_retry, name="photo-retry"),
     path("photos/<int:pk>/delete/", views.photo_delete, name="photo-delete"),

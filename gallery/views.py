@@ -7,16 +7,18 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Count, Max, Prefetch, prefetch_related_objects
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from gallery import albums as album_services
-from gallery import first_account, library, trash
+from gallery import first_account, library, storage, trash
 from gallery.duplicates import dismiss, duplicate_groups
+from gallery.files import clean_file_name
 from gallery.forms import (
     AlbumForm,
     BulkForm,
@@ -33,6 +35,7 @@ from gallery.media import original_response, variant_response
 from gallery.models import Album, AlbumPhoto, Photo, Variant
 from gallery.services import ingest_upload, rerender_photo, rotate_photo
 from gallery.uploads import Refusal, UploadRejected
+from processing import formats
 
 PAGE_SIZE = library.PAGE_SIZE
 
@@ -132,6 +135,7 @@ def _upload_status(outcomes: list[UploadOutcome]) -> int:
 
 
 def photo_detail(request, pk):
+    """The photo view: a page, or the overlay's fragment (HX-Target: viewer) or its stage (HX-Target: photo-stage)."""
     photo = get_object_or_404(Photo.objects.prefetch_related("variants"), pk=pk)
     album = None
     scope = Photo.objects.all()
@@ -145,6 +149,7 @@ def photo_detail(request, pk):
     prefetch_related_objects([p for p in (newer, older) if p is not None], previews)
     in_albums = list(photo.albums.order_by("name"))
     other_albums = [candidate for candidate in Album.objects.all() if candidate not in in_albums]
+    context_query = f"?album={album.pk}" if album else ""
     context = {
         "photo": photo,
         "album": album,
@@ -153,12 +158,34 @@ def photo_detail(request, pk):
         "neighbours": [p for p in (older, newer) if p is not None],
         "in_albums": in_albums,
         "other_albums": other_albums,
-        "context_query": f"?album={album.pk}" if album else "",
+        "context_query": context_query,
+        "here": photo.get_absolute_url() + context_query,
+        "older_url": older.get_absolute_url() + context_query if older else "",
         "close_url": album.get_absolute_url() if album else reverse("home"),
     }
-    if request.htmx and request.headers.get("HX-Target") == "photo-stage":
-        return render(request, "gallery/_photo_stage.html", context)
-    return render(request, "gallery/photo.html", context)
+    target = request.headers.get("HX-Target") if request.htmx else None
+    template = {"photo-stage": "gallery/_photo_stage.html", "viewer": "gallery/_lightbox.html"}.get(
+        target, "gallery/photo.html"
+    )
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])  # one URL, three answers: never cached as each other
+    return response
+
+
+def photo_download(request, pk):
+    """ "Download as shown": the largest rendered version, upright and rotated as the photo view shows it (the
+    original file is as it was uploaded, without Glowworm's rotation)."""
+    photo = get_object_or_404(Photo.objects.prefetch_related("variants"), pk=pk)
+    variant = max(photo.variants.all(), key=lambda v: v.width * v.height, default=None)
+    if variant is None:
+        raise Http404("This photo has not been rendered yet.")
+    try:
+        handle = open(storage.media_path(variant.file, under="variants"), "rb")
+    except (ValueError, OSError):
+        raise Http404("The rendered file is missing.") from None
+    stem = (clean_file_name(photo.original_name) or f"photo-{photo.pk}").rsplit(".", 1)[0]
+    name = f"{stem} (as shown).{formats.extension(variant.format)}"
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=formats.mime_type(variant.format))
 
 
 @require_POST
@@ -168,6 +195,8 @@ def photo_rotate(request, pk):
     if form.is_valid():
         rotate_photo(photo=photo, degrees=form.degrees)
         messages.success(request, "Rotating… the new version appears in a moment.")
+    if request.htmx:
+        return answer(request)
     return redirect(safe_next(request, photo.get_absolute_url()))
 
 
@@ -176,8 +205,10 @@ def photo_retry(request, pk):
     photo = get_object_or_404(Photo, pk=pk)
     rerender_photo(photo=photo)
     photo = Photo.objects.prefetch_related("variants").get(pk=pk)
-    if request.htmx:
+    if request.htmx and request.headers.get("HX-Target") != "viewer":
         return render(request, "gallery/_photo.html", {"photo": photo})
+    if request.htmx:
+        return answer(request)
     return redirect(safe_next(request, photo.get_absolute_url()))
 
 
@@ -208,6 +239,8 @@ def photo_albums(request, pk):
         else:
             album_services.add_photos(album=album, photo_ids=[photo.pk])
             messages.success(request, f"Added to {album}.")
+    if request.htmx:
+        return answer(request, form=form, status=200 if form.is_valid() else 400)
     return redirect(safe_next(request, photo.get_absolute_url()))
 
 

@@ -14,7 +14,9 @@
       document.querySelectorAll("[data-photo-id][data-status='queued'], [data-photo-id][data-status='processing']"),
       function (el) { return Number(el.dataset.photoId); }
     );
-    var message = { sync: { pending: pending } };
+    // `after`: the newest photo this page has. A page that takes no new photos asks for none (after the largest
+    // id a script can write), rather than for the newest 500 of the whole library.
+    var message = { sync: { pending: pending, after: Number.MAX_SAFE_INTEGER } };
     if (grid && grid.hasAttribute("data-accept-new")) {
       var after = Number(grid.dataset.after || 0);
       grid.querySelectorAll("[data-photo-id]").forEach(function (el) { after = Math.max(after, Number(el.dataset.photoId)); });
