@@ -16,6 +16,7 @@ urlpatterns = [
     path("photos/bulk/", views.bulk, name="bulk"),
     path("albums/", views.album_list, name="albums"),
     path("albums/<int:pk>/", views.album_detail, name="album"),
+    path("albums/<int:pk>/add/", views.album_add, name="album-add"),
     path("albums/<int:pk>/rename/", views.album_rename, name="album-rename"),
     path("albums/<int:pk>/delete/", views.album_delete, name="album-delete"),
     path("albums/<int:pk>/cover/", views.album_cover, name="album-cover"),

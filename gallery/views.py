@@ -259,6 +259,10 @@ def album_list(request):
 
 def album_detail(request, pk):
     album = get_object_or_404(Album, pk=pk)
+    return _album_page(request, album, AlbumForm(instance=album))
+
+
+def _album_page(request, album: Album, rename_form: AlbumForm, status: int = 200):
     scope = Photo.objects.filter(album_memberships__album=album)
     page = library.library_page(scope, cursor=request.GET.get("before"), page_size=PAGE_SIZE)
     context = {"page": page, "album": album, "more_url": album.get_absolute_url()}
@@ -268,24 +272,44 @@ def album_detail(request, pk):
         full_page=True,
         photo_count=AlbumPhoto.objects.in_library().filter(album=album).count(),
         albums=list(Album.objects.all()),
-        rename_form=AlbumForm(instance=album),
+        rename_form=rename_form,
     )
-    return render(request, "gallery/album.html", context)
+    return render(request, "gallery/album.html", context, status=status)
 
 
 @require_POST
 def album_rename(request, pk):
+    """Rename; a clash with another album's name (ignoring case) is answered at the field, the name kept."""
     album = get_object_or_404(Album, pk=pk)
     form = AlbumForm(request.POST, instance=Album.objects.get(pk=album.pk))
-    try:
-        if form.is_valid():
+    if form.is_valid():
+        try:
             album_services.rename_album(album=album, name=form.cleaned_data["name"])
-            messages.success(request, f"Renamed to {album}.")
+        except album_services.AlbumNameTaken as exc:  # renamed by someone else a moment ago
+            form.add_error("name", str(exc))
         else:
-            messages.error(request, " ".join(form.errors["name"]))
-    except album_services.AlbumNameTaken as exc:
-        messages.error(request, str(exc))
-    return redirect(album)
+            messages.success(request, f"Renamed to {album}.")
+            return redirect(album)
+    album.refresh_from_db()
+    return _album_page(request, album, form, status=400)
+
+
+def album_add(request, pk):
+    """ "Add photos" inside an album: the library's grid (keyset pages) to pick from; what is in the album already
+    is marked. The selection goes to the bulk endpoint (action add), which leads back to the album."""
+    album = get_object_or_404(Album, pk=pk)
+    page = library.library_page(Photo.objects.all(), cursor=request.GET.get("before"), page_size=PAGE_SIZE)
+    members = AlbumPhoto.objects.filter(album=album, photo_id__in=[photo.pk for photo in page.photos])
+    context = {
+        "page": page,
+        "album": album,
+        "more_url": reverse("album-add", args=[album.pk]),
+        "member_ids": set(members.values_list("photo_id", flat=True)),
+    }
+    if request.htmx and request.GET.get("before"):
+        return render(request, "gallery/_library_page.html", context)
+    context.update(full_page=True, total=Photo.objects.count())
+    return render(request, "gallery/album_add.html", context)
 
 
 def album_delete(request, pk):

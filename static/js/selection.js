@@ -52,7 +52,7 @@
         text.replaceChildren(strong, " selected");
       }
     }
-    document.body.classList.toggle("has-selection", n > 0 || inSelectMode());
+    document.body.classList.toggle("has-selection", n > 0 || inSelectMode() || form.classList.contains("bulk-bar--always"));
     form.querySelectorAll("[data-needs-one]").forEach(function (button) { button.disabled = n !== 1; });
   }
 
@@ -207,8 +207,9 @@
     return tileBoxes().map(function (box) { return box.value; }).filter(function (id) { return !all.excluded.has(id); });
   }
 
-  // A zip download is a real navigation: a form of its own, so the page stays as it is.
-  function download(submitter) {
+  // A zip download, and the album picker's Add (which leads back to the album), are real form posts: through a
+  // form of their own, with the selection as ids or scope.
+  function submitNatively(submitter) {
     var target = document.createElement("form");
     target.method = "post";
     target.setAttribute("action", actionOf(submitter));
@@ -258,7 +259,7 @@
     var submitter = event.submitter;
     var action = submitter ? submitter.value : "";
     if (!size()) { return; }
-    if (action === "download") { download(submitter); return; }
+    if (action === "download" || form.hasAttribute("data-navigates")) { submitNatively(submitter); return; }
     confirmFirst(action).then(function (yes) {
       if (!yes) { return; }
       var body = selectionFields(new FormData(form, submitter));
