@@ -253,6 +253,8 @@ def test_bulk_download_streams_a_zip_through_daphne(logged_in_page, live, client
     for name in ("hopper.jpg", "hopper_gray.jpg"):
         with open(DATA / "formats" / name, "rb") as handle:
             client.post("/api/images/", {"file": handle})
+    # Rendered first: a tile swapped by a push while it is being clicked is a different element.
+    wait_for(lambda: not Photo.objects.exclude(status=Photo.Status.READY).exists(), live=live)
     page = logged_in_page
     page.goto("/")
     page.locator("#grid .tile-select").first.click(force=True)
