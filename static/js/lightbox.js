@@ -231,6 +231,14 @@
   function bind(container) {
     container.addEventListener("click", function (event) {
       if (event.target.closest("[data-close]")) { event.preventDefault(); close(); return; }
+      if (event.target.closest("[data-details]")) { // not a hash change: that would be a history entry
+        event.preventDefault();
+        var heading = container.querySelector("#photo-title");
+        heading.setAttribute("tabindex", "-1");
+        heading.scrollIntoView({ behavior: "smooth" });
+        heading.focus({ preventScroll: true });
+        return;
+      }
       var nav = event.target.closest("[data-nav]");
       if (nav && !event.ctrlKey && !event.metaKey) { event.preventDefault(); go(nav.dataset.nav); return; }
       var button = event.target.closest("[data-zoom]");
