@@ -130,7 +130,7 @@ def test_revoked_frame_loses_access_at_once(admin, media_root):
     frame_client, frame = paired_frame_client(admin, playlist)
     src = frame_client.get("/frame/state/").json()["slides"][0]["photos"][0]["src"]
     assert frame_client.get(src).status_code == 200
-    response = admin.post(f"/frames/{frame.pk}/revoke/")
+    response = admin.post(f"/frames/{frame.pk}/revoke/", {"confirmed": "1"})
     assert response.status_code == 302
     assert frame_client.get("/frame/state/").status_code == 403
     assert frame_client.get(src).status_code == 403

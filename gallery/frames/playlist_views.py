@@ -60,6 +60,12 @@ def playlist_detail(request, pk):
         ),
         "album_form": PlaylistAlbumForm(),
         "frames": playlist.frames.all(),
+        # Every photo it shows: its own and those of the albums it follows, each once.
+        "total": Photo.objects.filter(
+            Q(playlist_items__playlist=playlist) | Q(album_memberships__album__playlist_links__playlist=playlist)
+        )
+        .distinct()
+        .count(),
     }
     return render(request, "frames/playlist.html", context)
 
@@ -175,6 +181,10 @@ def playlist_delete(request, pk):
         playlists.delete_playlist(playlist=playlist)
         messages.success(request, f"Deleted playlist {name}. Its photos are still in your library.")
         return redirect("playlists")
-    return render(
-        request, "frames/delete.html", {"object": playlist, "kind": "playlist", "cancel": playlist.get_absolute_url()}
-    )
+    context = {
+        "object": playlist,
+        "kind": "playlist",
+        "cancel": playlist.get_absolute_url(),
+        "frames": list(playlist.frames.all()),
+    }
+    return render(request, "frames/delete.html", context)

@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from gallery.frames import auth, events, pairing, schedules, scheduling, state, status
+from gallery.frames import auth, events, pairing, schedules, scheduling, state
+from gallery.frames import status as frame_status
 from gallery.frames.forms import CommandForm, FrameForm, PairForm, PreviewForm, ScheduleForm
 from gallery.frames.models import Frame, FrameSchedule, Playlist
 from gallery.media import variant_response
@@ -105,7 +106,7 @@ def frame_list(request):
     frames = list(Frame.objects.select_related("playlist", "showing").prefetch_related("showing__variants"))
     now = timezone.now()
     for frame in frames:
-        frame.online = status.is_online(frame, now)
+        frame.online = frame_status.is_online(frame, now)
     return render(request, "frames/list.html", {"frames": frames, "playlists": Playlist.objects.all()})
 
 
@@ -136,6 +137,11 @@ def frame_detail(request, pk):
         scheduling.settings_changed(frame)
         messages.success(request, f"Saved {frame}.")
         return redirect(frame)
+    return _detail_page(request, frame, form=form, status_code=400 if form.errors else 200)
+
+
+def _detail_page(request, frame: Frame, *, form=None, schedule_form=None, status_code: int = 200):
+    """The frame's page; a form that did not validate comes back with its errors at its fields and its values."""
     rows = list(FrameSchedule.objects.filter(frame=frame).select_related("playlist"))
     for row in rows:
         row.days = schedules.describe_weekdays(schedules.parse_weekdays(row.weekdays))
@@ -152,16 +158,16 @@ def frame_detail(request, pk):
     now_decision = state.program(frame)
     context = {
         "frame": frame,
-        "form": form,
+        "form": form or FrameForm(instance=frame, prefix="frame"),
         "schedules": rows,
-        "schedule_form": ScheduleForm(prefix="schedule"),
+        "schedule_form": schedule_form or ScheduleForm(prefix="schedule"),
         "preview_form": preview_form,
         "preview": preview,
         "now": _describe(now_decision, rows),
         "local_now": datetime.now(state.zone_of(frame)),
-        "online": status.is_online(frame),
+        "online": frame_status.is_online(frame),
     }
-    return render(request, "frames/detail.html", context)
+    return render(request, "frames/detail.html", context, status=status_code)
 
 
 def _describe(decision: schedules.Program, rows: list[FrameSchedule]) -> str:
@@ -185,15 +191,13 @@ def _describe(decision: schedules.Program, rows: list[FrameSchedule]) -> str:
 def frame_schedule_add(request, pk):
     frame = get_object_or_404(Frame, pk=pk)
     form = ScheduleForm(request.POST, prefix="schedule")
-    if form.is_valid():
-        schedule = form.save(commit=False)
-        schedule.frame = frame
-        schedule.save()
-        scheduling.settings_changed(frame)
-        messages.success(request, "Added the time window.")
-    else:
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}" if field != "__all__" else " ".join(errors))
+    if not form.is_valid():
+        return _detail_page(request, frame, schedule_form=form, status_code=400)
+    schedule = form.save(commit=False)
+    schedule.frame = frame
+    schedule.save()
+    scheduling.settings_changed(frame)
+    messages.success(request, "Added the time window.")
     return redirect(frame)
 
 
@@ -217,12 +221,14 @@ def frame_command(request, pk):
     return redirect("frames")
 
 
-@require_POST
 def frame_revoke(request, pk):
+    """Revoke the frame's access, once confirmed (the page's dialog, or this confirmation page)."""
     frame = get_object_or_404(Frame, pk=pk)
-    pairing.revoke_frame(frame=frame)
-    messages.success(request, f"Revoked {frame}. It shows a pairing code again; pair it to bring it back.")
-    return redirect(frame)
+    if request.method == "POST" and request.POST.get("confirmed") == "1":
+        pairing.revoke_frame(frame=frame)
+        messages.success(request, f"Revoked {frame}. It shows a pairing code again; pair it to bring it back.")
+        return redirect(frame)
+    return render(request, "frames/revoke.html", {"frame": frame})
 
 
 def frame_delete(request, pk):

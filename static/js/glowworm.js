@@ -248,6 +248,16 @@ window.Glowworm = (function () {
     return Boolean(first);
   }
 
+  // A page that comes back with a form's errors: the keyboard goes to the first field in error (its message is
+  // read with it, through aria-describedby), or a form-wide error is read out once.
+  var invalid = document.querySelector("main [aria-invalid='true']");
+  var formError = document.querySelector("main [data-announce]");
+  if (invalid) {
+    invalid.focus();
+  } else if (formError) {
+    announce(formError.textContent.trim());
+  }
+
   return {
     announce: announce,
     confirm: confirm,
