@@ -32,7 +32,8 @@ def start(client) -> str:
 
 
 def pair(admin, code, name="Kitchen", playlist=None, **extra):
-    data = {"code": code, "name": name, "playlist": playlist.pk if playlist else "", **extra}
+    """The last step of pairing (after the code, and the page that shows who asked for it)."""
+    data = {"step": "pair", "code": code, "name": name, "playlist": playlist.pk if playlist else "", **extra}
     return admin.post("/frames/pair/", data)
 
 
@@ -143,7 +144,7 @@ def test_pairing_an_existing_frame_again_rotates_its_secret(admin):
     old_client, frame = paired_frame_client(admin)
     new_client = Client()
     code = start(new_client)
-    assert pair(admin, code, name="", replace=frame.pk).status_code == 302
+    assert pair(admin, code, name="", replace=frame.pk, confirm_replace="1").status_code == 302
     assert new_client.get("/frame/").status_code == 302
     assert new_client.get("/frame/state/").status_code == 200
     assert old_client.get("/frame/state/").status_code == 403

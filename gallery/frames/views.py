@@ -1,6 +1,7 @@
 """Frame views: the kiosk page and its endpoints (frame secret, no user), and the gallery's frames pages."""
 
 import io
+import ipaddress
 from datetime import datetime
 
 import segno
@@ -16,10 +17,11 @@ from django.views.decorators.http import require_POST
 
 from gallery.frames import auth, events, pairing, schedules, scheduling, state
 from gallery.frames import status as frame_status
-from gallery.frames.forms import CommandForm, FrameForm, PairForm, PreviewForm, ScheduleForm
+from gallery.frames.forms import CommandForm, FrameForm, PairCodeForm, PairForm, PreviewForm, ScheduleForm
 from gallery.frames.models import Frame, FrameSchedule, Playlist
 from gallery.media import variant_response
 from gallery.models import Variant
+from gallery.proxies import client_network
 
 # ---------------------------------------------------------------------------------------------------------------
 # The frame's side. A browser is either a paired frame (secret cookie), or shows a pairing code.
@@ -111,22 +113,96 @@ def frame_list(request):
 
 
 def frame_pair(request):
-    form = PairForm(request.POST or None, initial={"code": request.GET.get("code", "")})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            frame = pairing.pair_frame(
-                code=data["code"],
-                name=(data["name"] or "").strip(),
-                playlist=data["playlist"],
-                replace=data["replace"],
-            )
-        except pairing.PairingError as exc:
-            form.add_error("code", str(exc))
-        else:
-            messages.success(request, f"Paired {frame}. It starts its slideshow in a moment.")
-            return redirect("frames")
-    return render(request, "frames/pair.html", {"form": form})
+    """Pairing, in steps that a phished code cannot skip: the code (a QR link may fill it in), then who asked for
+    it (address, browser, how long ago) beside what it becomes, then, for an existing frame, an explicit yes."""
+    step = request.POST.get("step") if request.method == "POST" else None
+    if step == "pair":
+        form = PairForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            if data["replace"] is not None and not data["confirm_replace"]:
+                return _pair_page(request, "replace", form)
+            try:
+                frame = pairing.pair_frame(
+                    code=data["code"],
+                    name=(data["name"] or "").strip(),
+                    playlist=data["playlist"],
+                    replace=data["replace"],
+                )
+            except pairing.PairingError as exc:
+                form.add_error("code", str(exc))
+            else:
+                messages.success(request, f"Paired {frame}. It starts its slideshow in a moment.")
+                return redirect("frames")
+        if "code" in form.errors:  # gone meanwhile (expired, used): start again
+            return _pair_page(request, "code", PairCodeForm(request.POST))
+        return _pair_page(request, "review", form)
+    if step == "review":
+        form = PairCodeForm(request.POST)
+        if form.is_valid():
+            return _pair_page(request, "review", PairForm(initial={"code": form.cleaned_data["code"]}))
+        return _pair_page(request, "code", form)
+    return _pair_page(request, "code", PairCodeForm(initial={"code": request.GET.get("code", "")}))
+
+
+def _pair_page(request, step: str, form, status_code: int = 200):
+    context = {"step": step, "form": form}
+    code = (
+        form.cleaned_data.get("code") if form.is_bound and hasattr(form, "cleaned_data") else form.initial.get("code")
+    )
+    pairing_code = pairing.open_code(code) if step != "code" and code else None
+    if pairing_code is not None:
+        context.update(
+            pairing=pairing_code,
+            browser=describe_browser(pairing_code.user_agent),
+            origin=describe_origin(pairing_code.requested_from, request.META.get("REMOTE_ADDR", "")),
+            replacing=form.cleaned_data.get("replace") if step == "replace" else None,
+        )
+    return render(request, "frames/pair.html", context, status=status_code)
+
+
+def describe_origin(address: str, mine: str) -> str:
+    """Where the code was asked from, next to where this admin is: a stranger's network is the tell of a phished
+    code."""
+    if not address:
+        return "The address was not recorded."
+    if client_network(address) == client_network(mine):
+        return "The same address as this browser: the same household or office, behind one router."
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    if ip.is_loopback:
+        return "This server itself."
+    if ip.is_private:
+        return "An address on a local network."
+    return "An address on the internet, not this browser's: make sure it is your frame."
+
+
+def describe_browser(user_agent: str) -> str:
+    """ "Chrome on Linux" from a User-Agent, for a person to recognise their frame; the raw string is shown too."""
+    agent = user_agent or ""
+    browser = next(
+        (name for token, name in BROWSERS if token in agent),
+        "An unknown browser" if agent else "A browser that did not say which",
+    )
+    system = next((name for token, name in SYSTEMS if token in agent), "")
+    return f"{browser} on {system}" if system else browser
+
+
+# Checked in order: Edge and Opera say Chrome too, Chrome says Safari too, Android says Linux too.
+BROWSERS = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
+SYSTEMS = [
+    ("Android", "Android"),
+    ("iPhone", "an iPhone"),
+    ("iPad", "an iPad"),
+    ("CrOS", "ChromeOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("aarch64", "Linux on ARM (a Raspberry Pi?)"),
+    ("armv7", "Linux on ARM (a Raspberry Pi?)"),
+    ("Linux", "Linux"),
+]
 
 
 def frame_detail(request, pk):
