@@ -37,7 +37,7 @@ def test_a_schedule_error_shows_at_its_field_and_keeps_the_values(client_logged_
     response = client_logged_in.post(f"/frames/{frame.pk}/schedules/", window)
     html = response.content.decode()
     assert response.status_code == 400 and not FrameSchedule.objects.exists()
-    form = html[html.index('action="/frames/%d/schedules/"' % frame.pk) :]
+    form = html[html.index(f'action="/frames/{frame.pk}/schedules/"') :]
     assert "Choose the playlist this window shows." in form  # inside the form, at the field
     assert 'value="22:00"' in form and 'value="06:00"' in form and 'value="2"' in form
     assert 'value="0" id="id_schedule-weekdays_0" checked' in form
