@@ -75,7 +75,7 @@ def test_add_photos_inside_an_album_picks_from_the_library(logged_in_page, live)
     albums.add_photos(album=album, photo_ids=[photos[0].pk])
     page = logged_in_page
     page.goto(album.get_absolute_url())
-    page.click("text=Add photos")
+    page.click("text=Add from library")
     page.wait_for_url(f"**/albums/{album.pk}/add/")
     assert "In the album" in page.locator(f"#photo-{photos[0].pk}").inner_text()
     page.locator(f"#photo-{photos[1].pk} .tile-link").click()  # a click selects here
