@@ -7,6 +7,7 @@ from django.db.models import Count, OuterRef, Prefetch, Subquery
 
 from gallery.library import GRID_VARIANTS
 from gallery.models import IN_LIBRARY_MEMBERSHIPS, Album, AlbumPhoto, Photo, Variant, album_name_key
+from gallery.signals import albums_changed
 
 
 class AlbumNameTaken(ValueError):
@@ -50,9 +51,16 @@ def rename_album(*, album: Album, name: str) -> Album:
     return album
 
 
+def _tell_followers(album: Album) -> None:
+    """Whoever follows the album (a frame's playlist) hears of the change; receivers act once it has committed
+    (and find their followers now, before a deleted album's links are gone)."""
+    albums_changed.send_robust(sender=Album, album_ids=[album.pk])
+
+
 @transaction.atomic
 def delete_album(*, album: Album) -> None:
     """Delete the album and its memberships; the photos stay in the library."""
+    _tell_followers(album)
     AlbumPhoto.objects.filter(album=album).delete()
     album.delete()
 
@@ -63,12 +71,14 @@ def add_photos(*, album: Album, photo_ids: list[int]) -> int:
     ids = set(Photo.objects.filter(pk__in=photo_ids).values_list("pk", flat=True))
     ids -= set(AlbumPhoto.objects.filter(album=album, photo_id__in=ids).values_list("photo_id", flat=True))
     AlbumPhoto.objects.bulk_create([AlbumPhoto(album=album, photo_id=pk) for pk in sorted(ids)], ignore_conflicts=True)
+    _tell_followers(album)
     return len(ids)
 
 
 @transaction.atomic
 def remove_photos(*, album: Album, photo_ids: list[int]) -> int:
     removed, _ = AlbumPhoto.objects.filter(album=album, photo_id__in=photo_ids).delete()
+    _tell_followers(album)
     if album.cover_id in set(photo_ids):
         album.cover = None
         album.save(update_fields=["cover", "updated_at"])

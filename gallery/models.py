@@ -180,14 +180,14 @@ class Album(models.Model):
     def __str__(self):
         return self.name
 
-    def get_absolute_url(self):
-        return reverse("album", args=[self.pk])
-
     def save(self, *args, **kwargs):
         self.name_key = album_name_key(self.name)
         if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("album", args=[self.pk])
 
 
 class AlbumPhotoQuerySet(models.QuerySet):

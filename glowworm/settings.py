@@ -204,10 +204,12 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 200
 
 # Redis serves RQ and the channel layer. `make run` starts a private server and sets this.
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
-# JSON, never pickle, for job payloads (processing/worker.py says why).
+# JSON, never pickle, for job payloads (processing/worker.py says why). The render queues, in the order every
+# worker listens to them (processing/jobs.py); "default" carries the periodic jobs and replaced-file deletions.
 RQ_SERIALIZER = "rq.serializers.JSONSerializer"
 RQ_QUEUES = {
-    "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600, "SERIALIZER": RQ_SERIALIZER},
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600, "SERIALIZER": RQ_SERIALIZER}
+    for name in ("thumbs", "variants", "bulk", "default")
 }
 RQ = {"WORKER_CLASS": "processing.worker.GlowwormWorker"}
 # The shared cache (login and pairing rate limits) lives in the same Redis, so every web process and host agrees.
@@ -261,17 +263,19 @@ GLOWWORM_MAX_UPLOAD_MB = env_int("GLOWWORM_MAX_UPLOAD_MB", 200)
 # Days a photo stays in the trash before it is purged, files and all (gallery/trash.py).
 GLOWWORM_TRASH_DAYS = env_int("GLOWWORM_TRASH_DAYS", 30)
 GLOWWORM_MAX_PIXELS = env_int("GLOWWORM_MAX_PIXELS", 150_000_000)
-GLOWWORM_DISPLAY_SIZES = parse_sizes(
-    "GLOWWORM_DISPLAY_SIZES", env("GLOWWORM_DISPLAY_SIZES", "1080x1920,1920x1080,2160x3840,3840x2160")
-)
+# Display sizes pre-rendered for every photo. Frames get theirs anyway, for the photos they show (processing/jobs.py).
+GLOWWORM_DISPLAY_SIZES = parse_sizes("GLOWWORM_DISPLAY_SIZES", env("GLOWWORM_DISPLAY_SIZES", ""))
 GLOWWORM_DISPLAY_FORMAT = env("GLOWWORM_DISPLAY_FORMAT", "JPEG").upper()
 if GLOWWORM_DISPLAY_FORMAT not in ("JPEG", "WEBP"):
     raise ImproperlyConfigured("GLOWWORM_DISPLAY_FORMAT must be JPEG or WEBP")
 GLOWWORM_WORKERS = env_int("GLOWWORM_WORKERS", os.cpu_count() or 1)
+# Workers render at this lower CPU priority (nice), so pages and uploads stay quick during a drop.
+GLOWWORM_WORKER_NICE = env_int("GLOWWORM_WORKER_NICE", 10)
 # Self-healing renders (processing/jobs.py, processing/sweeper.py; see docs/operations-jobs.md).
 GLOWWORM_RENDER_TIMEOUT = env_int("GLOWWORM_RENDER_TIMEOUT", 600)  # seconds one render may take
-GLOWWORM_SWEEP_INTERVAL = env_int("GLOWWORM_SWEEP_INTERVAL", 60)  # seconds between sweeps
-GLOWWORM_STUCK_AFTER = env_int("GLOWWORM_STUCK_AFTER", 180)  # seconds a photo may wait without a job
+GLOWWORM_SWEEP_INTERVAL = env_int("GLOWWORM_SWEEP_INTERVAL", 30)  # seconds between sweeps
+# Seconds a photo may wait when its job's liveness cannot be verified (a verifiably dead one is rescued at once).
+GLOWWORM_STUCK_AFTER = env_int("GLOWWORM_STUCK_AFTER", 180)
 GLOWWORM_RENDER_MAX_RESCUES = env_int("GLOWWORM_RENDER_MAX_RESCUES", 3)  # interrupted renders before "failed"
 # A re-render's replaced files are deleted this many seconds later, so pages still showing them never break.
 GLOWWORM_REPLACED_FILE_GRACE = env_int("GLOWWORM_REPLACED_FILE_GRACE", 600)

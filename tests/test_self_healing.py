@@ -147,7 +147,7 @@ def test_worker_killed_mid_render_photo_still_becomes_ready(client_logged_in, se
         lambda: statuses([photo_id])[photo_id] == "processing", 60, lambda: statuses([photo_id]), serve
     )  # the worker claimed it and sits inside the render
     connection = redis.Redis.from_url(valkey.url)
-    [worker] = [w for w in Worker.all(connection=connection) if w.get_current_job_id() == f"render-photo-{photo_id}"]
+    [worker] = [w for w in Worker.all(connection=connection) if w.get_current_job_id() == jobs.render_job_id(photo_id)]
     horses = children_of(worker.pid)
     assert horses, "the worker should have forked a work horse for the render"
     # The worker first, so nothing is left to notice the horse dying: the hardest case (as when the kernel's

@@ -135,7 +135,7 @@ class Command(BaseCommand):
         children.append(Child("web", web, env, ""))
         for number in range(1, max(1, workers) + 1):
             # A 60 s TTL: an idle worker heartbeats (and re-registers after a Redis data loss) every 45 s, not 7 min.
-            argv = [python, manage, "rqworker", "default", "--worker-ttl", "60"]
+            argv = [python, manage, "worker", "--worker-ttl", "60"]
             if not reload:  # under watchfiles the name would repeat; RQ then picks a fresh one per start
                 argv += ["--name", f"glowworm-{os.getpid()}-{number}.{{start}}"]
             if number == 1:
