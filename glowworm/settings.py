@@ -269,6 +269,8 @@ GLOWWORM_DISPLAY_FORMAT = env("GLOWWORM_DISPLAY_FORMAT", "JPEG").upper()
 if GLOWWORM_DISPLAY_FORMAT not in ("JPEG", "WEBP"):
     raise ImproperlyConfigured("GLOWWORM_DISPLAY_FORMAT must be JPEG or WEBP")
 GLOWWORM_WORKERS = env_int("GLOWWORM_WORKERS", os.cpu_count() or 1)
+# Daphne processes `make run` starts on one shared listening socket.
+GLOWWORM_WEB_PROCESSES = env_int("GLOWWORM_WEB_PROCESSES", 2)
 # Workers render at this lower CPU priority (nice), so pages and uploads stay quick during a drop.
 GLOWWORM_WORKER_NICE = env_int("GLOWWORM_WORKER_NICE", 10)
 # Self-healing renders (processing/jobs.py, processing/sweeper.py; see docs/operations-jobs.md).
