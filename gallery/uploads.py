@@ -151,31 +151,3 @@ def refusal_response(path: str, refusal: UploadRejected) -> tuple[int, str, byte
     if path.startswith("/api/"):
         return refusal.status, "application/json", json.dumps({"error": refusal.message}).encode()
     return refusal.status, "text/plain; charset=utf-8", refusal.message.encode() + b"\n"
-
-
-class RejectOversizedApiUpload:
-    """ASGI middleware: answer 413 before reading the body when a one-file API upload declares a size
-    over the limit (the multipart parser also enforces it while streaming, for bodies that do not)."""
-
-    paths = ("/api/images/",)
-    envelope = 64 * 1024  # multipart boundaries and headers around the one file
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in self.paths:
-            length = dict(scope.get("headers") or []).get(b"content-length")
-            if length and length.isdigit() and int(length) > max_upload_bytes() + self.envelope:
-                refusal = UploadRejected.too_large()
-                body = json.dumps({"error": refusal.message}).encode()
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": refusal.status,
-                        "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-                    }
-                )
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)
