@@ -289,6 +289,7 @@ def test_an_anonymous_post_declaring_a_gigabyte_is_refused_before_its_body(live)
 @pytest.mark.parametrize(
     "credential",
     ["Cookie: sessionid=forgedforgedforgedforgedforged12", "Authorization: Bearer gw_forged", "Accept: */*"],
+    ids=["forged-session", "forged-token", "none"],
 )
 def test_an_upload_without_valid_credentials_is_401_before_any_body_is_sent(live, path, credential):
     with connect(live) as sock:
