@@ -200,7 +200,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_HANDLERS = ["gallery.uploads.LimitedTemporaryFileUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = env_path("FILE_UPLOAD_TEMP_DIR", None)
 FILE_UPLOAD_PERMISSIONS = 0o640
-DATA_UPLOAD_MAX_NUMBER_FILES = 200
+DATA_UPLOAD_MAX_NUMBER_FILES = 20  # in one request (the page sends one per request); GLOWWORM_UPLOAD_PATHS follows it
 
 # Redis serves RQ and the channel layer. `make run` starts a private server and sets this.
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -259,7 +259,14 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 GLOWWORM_PUBLIC_URL = env("GLOWWORM_PUBLIC_URL")
 # Served under a path prefix by the proxy (/photos): the prefix. Clients cannot set it (glowworm/daphne_tuning.py).
 GLOWWORM_ROOT_PATH = env("GLOWWORM_ROOT_PATH")
-GLOWWORM_MAX_UPLOAD_MB = env_int("GLOWWORM_MAX_UPLOAD_MB", 200)
+GLOWWORM_MAX_UPLOAD_MB = env_int("GLOWWORM_MAX_UPLOAD_MB", 200)  # per file
+# Request bodies are capped before Daphne reads them (glowworm/daphne_tuning.py, gallery/uploads.py): the paths that
+# take photos get this many files of GLOWWORM_MAX_UPLOAD_MB (plus a small envelope), and only from a caller with a
+# valid session or API token; every other request, and every anonymous one, GLOWWORM_MAX_BODY_KB.
+GLOWWORM_UPLOAD_PATHS = {"/upload/": DATA_UPLOAD_MAX_NUMBER_FILES, "/api/images/": 1}
+GLOWWORM_MAX_BODY_KB = env_int("GLOWWORM_MAX_BODY_KB", 1024)
+if GLOWWORM_MAX_UPLOAD_MB < 1 or GLOWWORM_MAX_BODY_KB < 1:
+    raise ImproperlyConfigured("GLOWWORM_MAX_UPLOAD_MB and GLOWWORM_MAX_BODY_KB must be at least 1")
 # Days a photo stays in the trash before it is purged, files and all (gallery/trash.py).
 GLOWWORM_TRASH_DAYS = env_int("GLOWWORM_TRASH_DAYS", 30)
 GLOWWORM_MAX_PIXELS = env_int("GLOWWORM_MAX_PIXELS", 150_000_000)
