@@ -24,7 +24,7 @@ def name_taken(name: str, *, album: Album | None = None) -> Album | None:
 
 
 @transaction.atomic
-def create_album(*, name: str) -> Album:
+def create_album(*, name: str, owner=None) -> Album:
     """A new album; AlbumNameTaken when the name is in use, ignoring case (also when two requests race: the unique
     name_key lets one in)."""
     name = name.strip()
@@ -32,7 +32,9 @@ def create_album(*, name: str) -> Album:
         raise AlbumNameTaken(other.name)
     try:
         with transaction.atomic():
-            return Album.objects.create(name=name)
+            return Album.objects.create(
+                name=name, owner=owner if owner is not None and owner.is_authenticated else None
+            )
     except IntegrityError:
         raise AlbumNameTaken(name) from None
 
@@ -94,13 +96,14 @@ def set_cover(*, album: Album, photo: Photo | None) -> Album:
     return album
 
 
-def albums_with_covers():
-    """Albums with `photo_count` and `cover_photo` (chosen, else the photo added last), in three queries."""
+def albums_with_covers(queryset=None):
+    """Albums (all, or these) with `photo_count` and `cover_photo` (chosen, else the photo added last), in three
+    queries."""
     newest = (
         AlbumPhoto.objects.in_library().filter(album=OuterRef("pk")).order_by("-added_at", "-id").values("photo_id")[:1]
     )
     albums = list(
-        Album.objects.annotate(
+        (Album.objects.all() if queryset is None else Album.objects.filter(pk__in=[a.pk for a in queryset])).annotate(
             photo_count=Count("memberships", filter=IN_LIBRARY_MEMBERSHIPS), newest_photo_id=Subquery(newest)
         )
     )

@@ -78,6 +78,9 @@ class Photo(models.Model):
 
     taken_at = models.DateTimeField(null=True, blank=True)
     taken_at_offset = models.CharField(max_length=6, blank=True, help_text="UTC offset the camera recorded")
+    # The calendar date on the camera's clock (with its offset, else in TIME_ZONE), stored when the metadata is read:
+    # date filters, month counts and "on this day" need no database time-zone tables (MariaDB has none by default).
+    taken_date = models.DateField(null=True, blank=True, db_index=True, editable=False)
     camera_make = models.CharField(max_length=100, blank=True)
     camera_model = models.CharField(max_length=100, blank=True)
     lens = models.CharField(max_length=150, blank=True)
@@ -171,6 +174,10 @@ class Album(models.Model):
     photos = models.ManyToManyField(Photo, through="AlbumPhoto", related_name="albums", blank=True)
     # Chosen cover; without one the newest photo added is the cover. SET_NULL: deleting a photo never deletes an album.
     cover = models.ForeignKey(Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Who may rename, fill and delete it besides staff (gallery/permissions.py).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="albums"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -216,6 +223,20 @@ class AlbumPhoto(models.Model):
 
     def __str__(self):
         return f"{self.album_id}/{self.photo_id}"
+
+
+class Favorite(models.Model):
+    """A photo someone starred; each account has its own."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorites")
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="favorites")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "photo"], name="unique_favorite")]
+
+    def __str__(self):
+        return f"{self.user_id} likes {self.photo_id}"
 
 
 class DuplicateDismissal(models.Model):

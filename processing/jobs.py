@@ -526,6 +526,8 @@ def _render(photo_id: int, *, stages: list[str], missing_only: bool) -> str:
                     save_variant(photo, output)
                     if thumbnails and output.spec == thumbnails[-1]:
                         fields = {name: getattr(meta, name) for name in meta.__dataclass_fields__}
+                        # The date on the camera's own clock, before the instant is moved to UTC.
+                        fields["taken_date"] = fields["taken_at"].date() if fields["taken_at"] else None
                         if fields["taken_at"] and timezone.is_naive(fields["taken_at"]):
                             # No UTC offset in the file: the camera's clock is read as the server's time zone.
                             fields["taken_at"] = timezone.make_aware(fields["taken_at"])

@@ -81,7 +81,17 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture
 def user(django_user_model):
-    return django_user_model.objects.create_user("alice", "alice@example.com", "correct horse battery")
+    """The household's owner: a staff account (frames, playlists, accounts and everyone's photos are theirs to
+    manage), though not a superuser (the Django admin's model pages want that)."""
+    return django_user_model.objects.create_user(
+        "alice", "alice@example.com", "correct horse battery", is_staff=True
+    )
+
+
+@pytest.fixture
+def member(django_user_model):
+    """An ordinary account: uploads, sees everything, manages only its own albums and photos."""
+    return django_user_model.objects.create_user("bob", "bob@example.com", "another long pass phrase")
 
 
 @pytest.fixture

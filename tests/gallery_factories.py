@@ -17,7 +17,7 @@ def make_photo_row(*, taken_at: datetime | None = None, status=Photo.Status.READ
         sha256=hashlib.sha256(f"photo-{number}".encode()).hexdigest(),
         original=f"originals/{number:04d}.jpg",
         original_name=fields.pop("original_name", f"IMG_{number:04d}.jpg"),
-        format="JPEG",
+        format=fields.pop("format", "JPEG"),
         file_size=fields.pop("file_size", 123_456),
         width=fields.pop("width", 1200),
         height=fields.pop("height", 800),

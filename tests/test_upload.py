@@ -1,4 +1,3 @@
-
 import pytest
 
 from gallery.models import Photo
