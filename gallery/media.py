@@ -5,6 +5,9 @@ an empty response whose X-Accel-Redirect names the file under that prefix: nginx
 location (one nobody can request directly) mapped to MEDIA_ROOT, with sendfile, ranges and conditional requests, and
 no Daphne thread busy copying bytes. Access is decided before either: the views check it, and the name is resolved
 here, so both paths answer exactly the same requests.
+
+Under ASGI, Django reads a FileResponse's whole file into memory before sending any of it (a synchronous iterator):
+a 150 MB original raised Daphne's peak RSS from 116 to 401 MB; through nginx it stayed at 111 MB.
 """
 
 from __future__ import annotations
