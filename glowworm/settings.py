@@ -186,6 +186,17 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env_path("STATIC_ROOT", BASE_DIR / "staticfiles")
 MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 MEDIA_URL = "/media/"
+# Behind nginx (deploy/nginx/, compose.yaml): the prefix of nginx's internal location for MEDIA_ROOT. Media views check
+# access, then answer with an empty response and X-Accel-Redirect: <prefix><path under MEDIA_ROOT>, and nginx sends
+# the file (gallery/media.py). Empty, the default: Django sends the file itself, as `make run` needs.
+GLOWWORM_MEDIA_ACCEL_PREFIX = env("GLOWWORM_MEDIA_ACCEL_PREFIX")
+if GLOWWORM_MEDIA_ACCEL_PREFIX and not (
+    GLOWWORM_MEDIA_ACCEL_PREFIX.startswith("/") and GLOWWORM_MEDIA_ACCEL_PREFIX.endswith("/")
+):
+    raise ImproperlyConfigured(
+        f"GLOWWORM_MEDIA_ACCEL_PREFIX must start and end with / (e.g. /protected-media/), not "
+        f"{GLOWWORM_MEDIA_ACCEL_PREFIX!r}"
+    )
 # WhiteNoise serves /static/ from STATIC_ROOT (filled by collectstatic, which `make run` runs): names carry a hash
 # of their content, so browsers cache them for a year and an upgrade never leaves a stale script behind.
 STORAGES = {
