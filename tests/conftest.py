@@ -83,9 +83,7 @@ def media_root(settings, tmp_path):
 def user(django_user_model):
     """The household's owner: a staff account (frames, playlists, accounts and everyone's photos are theirs to
     manage), though not a superuser (the Django admin's model pages want that)."""
-    return django_user_model.objects.create_user(
-        "alice", "alice@example.com", "correct horse battery", is_staff=True
-    )
+    return django_user_model.objects.create_user("alice", "alice@example.com", "correct horse battery", is_staff=True)
 
 
 @pytest.fixture
