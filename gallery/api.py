@@ -16,7 +16,7 @@ from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from ninja import NinjaAPI, Schema, Status
+from ninja import NinjaAPI, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security.base import AuthBase
 
@@ -130,7 +130,12 @@ def _upload_rejected(request, exc: UploadRejected):
 @api.exception_handler(ValidationError)
 def _invalid(request, exc: ValidationError):
     first = exc.errors[0] if exc.errors else {}
-    where = ".".join(str(part) for part in first.get("loc", ())[1:])
+    # ninja's locations start with where the value came from, then the parameter's name ("body", "body", "name"):
+    # the field is what a caller needs.
+    parts = [str(part) for part in first.get("loc", ())]
+    while parts and parts[0] in ("body", "query", "path", "header", "cookie", "form", "file"):
+        parts.pop(0)
+    where = ".".join(parts)
     message = first.get("msg", "The request is not valid.")
     return error_response(400, f"{where}: {message}" if where else message)
 
@@ -150,10 +155,13 @@ def _not_found(request, exc):
     return error_response(404, str(exc) or "Not found.")
 
 
-def urls() -> list:
-    """The API's URL patterns, each answering unauthenticated callers with JSON 401 rather than the login
-    redirect of LoginRequiredMiddleware, and unknown methods with a JSON 405 (after authentication, so an
+def urls(*routers: Router) -> list:
+    """The API's URL patterns, with the endpoints of the nested apps' routers (the project's urls.py passes them:
+    gallery never imports its nested apps), each answering unauthenticated callers with JSON 401 rather than the
+    login redirect of LoginRequiredMiddleware, and unknown methods with a JSON 405 (after authentication, so an
     anonymous caller learns nothing about which methods a URL takes)."""
+    for router in routers:
+        api.add_router("", router)
     patterns, _, _ = api.urls
     patterns = [pattern for pattern in patterns if pattern.name != "api-root"]  # ninja's empty index page
     for pattern in patterns:
@@ -410,15 +418,15 @@ def album_json(album: Album) -> dict:
     return {"id": album.pk, "name": album.name, "count": album.photo_count, "cover": cover.pk if cover else None}
 
 
-def _album_or_404(pk: int) -> Album:
+def album_or_404(pk: int) -> Album:
     album = albums.albums_with_covers(Album.objects.filter(pk=pk))
     if not album:
         raise ApiError(404, "No album with that id.")
     return album[0]
 
 
-def _managed_album(request, pk: int) -> Album:
-    album = _album_or_404(pk)
+def managed_album(request, pk: int) -> Album:
+    album = album_or_404(pk)
     if not permissions.may_manage_album(request.user, album):
         raise ApiError(403, "Only the album's owner or staff can change it.")
     return album
@@ -448,38 +456,38 @@ def create_album(request, body: AlbumIn):
         album = albums.create_album(name=_album_name(body.name), owner=request.user)
     except albums.AlbumNameTaken as exc:
         raise ApiError(400, f"name: {exc}") from None
-    return Status(201, album_json(_album_or_404(album.pk)))
+    return Status(201, album_json(album_or_404(album.pk)))
 
 
 @api.get("/albums/{int:pk}/", response={200: AlbumOut, 401: ErrorOut, 404: ErrorOut})
 def get_album(request, pk: int):
-    return album_json(_album_or_404(pk))
+    return album_json(album_or_404(pk))
 
 
 @api.patch("/albums/{int:pk}/", response={200: AlbumOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def rename_album(request, pk: int, body: AlbumIn):
-    album = _managed_album(request, pk)
+    album = managed_album(request, pk)
     try:
         albums.rename_album(album=album, name=_album_name(body.name))
     except albums.AlbumNameTaken as exc:
         raise ApiError(400, f"name: {exc}") from None
-    return album_json(_album_or_404(pk))
+    return album_json(album_or_404(pk))
 
 
 @api.delete("/albums/{int:pk}/", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def delete_album(request, pk: int):
     """The album goes; its photos stay in the library."""
-    albums.delete_album(album=_managed_album(request, pk))
+    albums.delete_album(album=managed_album(request, pk))
     return HttpResponse(status=204)
 
 
 @api.post("/albums/{int:pk}/photos/", response={200: Added, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def add_album_photos(request, pk: int, body: PhotoIds):
-    return {"added": albums.add_photos(album=_managed_album(request, pk), photo_ids=body.photos)}
+    return {"added": albums.add_photos(album=managed_album(request, pk), photo_ids=body.photos)}
 
 
 @api.delete(
     "/albums/{int:pk}/photos/", response={200: Removed, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 )
 def remove_album_photos(request, pk: int, body: PhotoIds):
-    return {"removed": albums.remove_photos(album=_managed_album(request, pk), photo_ids=body.photos)}
+    return {"removed": albums.remove_photos(album=managed_album(request, pk), photo_ids=body.photos)}

@@ -160,6 +160,11 @@ class Variant(models.Model):
     def url(self) -> str:
         return cheap_url("media", self.file)
 
+    @property
+    def basename(self) -> str:
+        """The file's own name, which changes with every render (the frames' and share links' URLs carry it)."""
+        return self.file.rsplit("/", 1)[-1]
+
 
 def album_name_key(name: str) -> str:
     """What makes two album names the same: case and surrounding space do not count."""

@@ -112,13 +112,15 @@ class LoginKeys:
     user_wait: str
 
     @classmethod
-    def of(cls, username: str, address: str) -> LoginKeys:
+    def of(cls, username: str, address: str, scope: str = "login") -> LoginKeys:
+        """The counters of one account (scope "login"), or of another password-protected thing, such as a share
+        link (scope "share", its id as the username), counted apart from the accounts."""
         name, network = username.strip().lower(), client_network(address)
         return cls(
-            pair=_key("user+network", name, network),
-            network=_key("network", network),
-            user=_key("user", name),
-            user_wait=_key("user-wait", name),
+            pair=_key(scope, "user+network", name, network),
+            network=_key(scope, "network", network),
+            user=_key(scope, "user", name),
+            user_wait=_key(scope, "user-wait", name),
         )
 
 
@@ -133,9 +135,9 @@ def _count(key: str) -> int:
         return 1
 
 
-def login_wait(username: str, address: str) -> int:
+def login_wait(username: str, address: str, scope: str = "login") -> int:
     """Seconds this login attempt must wait (0: go ahead)."""
-    keys = LoginKeys.of(username, address)
+    keys = LoginKeys.of(username, address, scope)
     try:
         counts = cache.get_many([keys.pair, keys.network])
         if counts.get(keys.pair, 0) >= settings.GLOWWORM_LOGIN_FAILURES:
@@ -150,9 +152,12 @@ def login_wait(username: str, address: str) -> int:
 
 
 def count_login_failure(sender, credentials, request=None, **kwargs):
-    if request is None:
-        return
-    keys = LoginKeys.of(str(credentials.get("username", "")), client_address(request))
+    if request is not None:
+        count_failure(str(credentials.get("username", "")), client_address(request))
+
+
+def count_failure(username: str, address: str, scope: str = "login") -> None:
+    keys = LoginKeys.of(username, address, scope)
     try:
         _count(keys.pair)
         _count(keys.network)

@@ -124,6 +124,8 @@ INSTALLED_APPS = [
     "django_rq",
     "gallery",
     "gallery.frames",
+    "gallery.sharing",
+    "gallery.people",
     "processing",
 ]
 
