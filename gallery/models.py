@@ -2,6 +2,7 @@ import functools
 import hashlib
 import secrets
 import uuid
+from datetime import date, datetime
 from urllib.parse import quote
 
 from django.conf import settings
@@ -22,6 +23,12 @@ def cheap_url(name: str, value) -> str:
     prefix = _url_prefix(name, get_script_prefix())
     value = quote(str(value), safe="/~:@!$&'()*+,;=")  # as reverse() quotes it
     return f"{prefix}{value}/" if name == "photo" else f"{prefix}{value}"
+
+
+def month_of(moment: datetime) -> date:
+    """The first day of moment's month in TIME_ZONE: the month the library files a photo under."""
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    return local.date().replace(day=1)
 
 
 class PhotoQuerySet(models.QuerySet):
@@ -81,6 +88,9 @@ class Photo(models.Model):
     # The calendar date on the camera's clock (with its offset, else in TIME_ZONE), stored when the metadata is read:
     # date filters, month counts and "on this day" need no database time-zone tables (MariaDB has none by default).
     taken_date = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    # month_of(taken_at or created_at), kept by save() and by the renderer when it reads the date taken: the grid's
+    # month headings, and the date scrubber's counts as a plain GROUP BY (no time-zone functions in the database).
+    library_month = models.DateField(null=True, blank=True, db_index=True, editable=False)
     camera_make = models.CharField(max_length=100, blank=True)
     camera_model = models.CharField(max_length=100, blank=True)
     lens = models.CharField(max_length=150, blank=True)
@@ -122,6 +132,13 @@ class Photo(models.Model):
 
     def __str__(self):
         return self.original_name or f"Photo {self.pk}"
+
+    def save(self, *args, **kwargs):
+        self.library_month = month_of(self.taken_at or self.created_at)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"taken_at", "created_at"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "library_month"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return cheap_url("photo", self.pk)

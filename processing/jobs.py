@@ -37,7 +37,7 @@ from rq import Queue, Retry, get_current_job
 from rq.timeouts import JobTimeoutException
 
 from gallery import storage
-from gallery.models import Photo, Variant
+from gallery.models import Photo, Variant, month_of
 from gallery.signals import display_sizes_wanted
 from processing import events, imaging, liveness
 from processing.specs import STAGES, THUMBNAIL, VARIANT, Spec, build_specs, display_spec
@@ -531,6 +531,7 @@ def _render(photo_id: int, *, stages: list[str], missing_only: bool) -> str:
                         if fields["taken_at"] and timezone.is_naive(fields["taken_at"]):
                             # No UTC offset in the file: the camera's clock is read as the server's time zone.
                             fields["taken_at"] = timezone.make_aware(fields["taken_at"])
+                        fields["library_month"] = month_of(fields["taken_at"] or photo.created_at)
                         # The user's quarter turns (Photo.rotation) come on top of the EXIF orientation.
                         turned = photo.rotation in (90, 270)
                         Photo.all_objects.filter(pk=photo_id).update(

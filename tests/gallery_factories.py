@@ -23,6 +23,7 @@ def make_photo_row(*, taken_at: datetime | None = None, status=Photo.Status.READ
         height=fields.pop("height", 800),
         status=status,
         taken_at=taken_at,
+        taken_date=fields.pop("taken_date", timezone.localtime(taken_at).date() if taken_at else None),
         phash=phash,
         phash_detail=fields.pop("phash_detail", 20.0 if phash else None),
         placeholder="data:image/webp;base64,UklGRg==",
