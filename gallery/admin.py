@@ -33,7 +33,7 @@ METADATA_FIELDS = tuple(Metadata.__dataclass_fields__)  # what the renderer read
 def _rerender(modeladmin, request, queryset, *, stages=None, what: str) -> None:
     outcomes = {"queued": 0, "busy": 0, "gone": 0}
     for photo_id in queryset.values_list("pk", flat=True):
-        outcomes[jobs.requeue(photo_id, stages=stages)] += 1
+        outcomes[jobs.requeue(photo_id, stages=stages, origin=jobs.BULK)] += 1
     queued, busy = outcomes["queued"], outcomes["busy"]
     text = f"Queued {what} for {queued} photo{pluralize(queued)}."
     if busy:

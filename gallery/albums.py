@@ -7,6 +7,7 @@ from django.db.models import Count, OuterRef, Prefetch, Subquery
 
 from gallery.library import GRID_VARIANTS
 from gallery.models import IN_LIBRARY_MEMBERSHIPS, Album, AlbumPhoto, Photo, Variant, album_name_key
+from gallery.signals import albums_changed
 
 
 class AlbumNameTaken(ValueError):
@@ -23,7 +24,7 @@ def name_taken(name: str, *, album: Album | None = None) -> Album | None:
 
 
 @transaction.atomic
-def create_album(*, name: str) -> Album:
+def create_album(*, name: str, owner=None) -> Album:
     """A new album; AlbumNameTaken when the name is in use, ignoring case (also when two requests race: the unique
     name_key lets one in)."""
     name = name.strip()
@@ -31,7 +32,9 @@ def create_album(*, name: str) -> Album:
         raise AlbumNameTaken(other.name)
     try:
         with transaction.atomic():
-            return Album.objects.create(name=name)
+            return Album.objects.create(
+                name=name, owner=owner if owner is not None and owner.is_authenticated else None
+            )
     except IntegrityError:
         raise AlbumNameTaken(name) from None
 
@@ -50,9 +53,16 @@ def rename_album(*, album: Album, name: str) -> Album:
     return album
 
 
+def _tell_followers(album: Album) -> None:
+    """Whoever follows the album (a frame's playlist) hears of the change; receivers act once it has committed
+    (and find their followers now, before a deleted album's links are gone)."""
+    albums_changed.send_robust(sender=Album, album_ids=[album.pk])
+
+
 @transaction.atomic
 def delete_album(*, album: Album) -> None:
     """Delete the album and its memberships; the photos stay in the library."""
+    _tell_followers(album)
     AlbumPhoto.objects.filter(album=album).delete()
     album.delete()
 
@@ -63,12 +73,14 @@ def add_photos(*, album: Album, photo_ids: list[int]) -> int:
     ids = set(Photo.objects.filter(pk__in=photo_ids).values_list("pk", flat=True))
     ids -= set(AlbumPhoto.objects.filter(album=album, photo_id__in=ids).values_list("photo_id", flat=True))
     AlbumPhoto.objects.bulk_create([AlbumPhoto(album=album, photo_id=pk) for pk in sorted(ids)], ignore_conflicts=True)
+    _tell_followers(album)
     return len(ids)
 
 
 @transaction.atomic
 def remove_photos(*, album: Album, photo_ids: list[int]) -> int:
     removed, _ = AlbumPhoto.objects.filter(album=album, photo_id__in=photo_ids).delete()
+    _tell_followers(album)
     if album.cover_id in set(photo_ids):
         album.cover = None
         album.save(update_fields=["cover", "updated_at"])
@@ -84,13 +96,14 @@ def set_cover(*, album: Album, photo: Photo | None) -> Album:
     return album
 
 
-def albums_with_covers():
-    """Albums with `photo_count` and `cover_photo` (chosen, else the photo added last), in three queries."""
+def albums_with_covers(queryset=None):
+    """Albums (all, or these) with `photo_count` and `cover_photo` (chosen, else the photo added last), in three
+    queries."""
     newest = (
         AlbumPhoto.objects.in_library().filter(album=OuterRef("pk")).order_by("-added_at", "-id").values("photo_id")[:1]
     )
     albums = list(
-        Album.objects.annotate(
+        (Album.objects.all() if queryset is None else Album.objects.filter(pk__in=[a.pk for a in queryset])).annotate(
             photo_count=Count("memberships", filter=IN_LIBRARY_MEMBERSHIPS), newest_photo_id=Subquery(newest)
         )
     )

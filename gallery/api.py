@@ -13,15 +13,17 @@ from functools import wraps
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import EmptyPage, Paginator
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
-from ninja import NinjaAPI, Schema, Status
+from ninja import NinjaAPI, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security.base import AuthBase
 
-from gallery import trash
+from gallery import albums, favorites, permissions, trash
 from gallery.duplicates import duplicate_groups
-from gallery.models import ApiToken, Photo
+from gallery.models import Album, ApiToken, Favorite, Photo
+from gallery.search import FilterError, PhotoFilter
 from gallery.services import ingest_upload
 from gallery.uploads import Refusal, UploadRejected
 
@@ -128,7 +130,12 @@ def _upload_rejected(request, exc: UploadRejected):
 @api.exception_handler(ValidationError)
 def _invalid(request, exc: ValidationError):
     first = exc.errors[0] if exc.errors else {}
-    where = ".".join(str(part) for part in first.get("loc", ())[1:])
+    # ninja's locations start with where the value came from, then the parameter's name ("body", "body", "name"):
+    # the field is what a caller needs.
+    parts = [str(part) for part in first.get("loc", ())]
+    while parts and parts[0] in ("body", "query", "path", "header", "cookie", "form", "file"):
+        parts.pop(0)
+    where = ".".join(parts)
     message = first.get("msg", "The request is not valid.")
     return error_response(400, f"{where}: {message}" if where else message)
 
@@ -148,10 +155,13 @@ def _not_found(request, exc):
     return error_response(404, str(exc) or "Not found.")
 
 
-def urls() -> list:
-    """The API's URL patterns, each answering unauthenticated callers with JSON 401 rather than the login
-    redirect of LoginRequiredMiddleware, and unknown methods with a JSON 405 (after authentication, so an
+def urls(*routers: Router) -> list:
+    """The API's URL patterns, with the endpoints of the nested apps' routers (the project's urls.py passes them:
+    gallery never imports its nested apps), each answering unauthenticated callers with JSON 401 rather than the
+    login redirect of LoginRequiredMiddleware, and unknown methods with a JSON 405 (after authentication, so an
     anonymous caller learns nothing about which methods a URL takes)."""
+    for router in routers:
+        api.add_router("", router)
     patterns, _, _ = api.urls
     patterns = [pattern for pattern in patterns if pattern.name != "api-root"]  # ninja's empty index page
     for pattern in patterns:
@@ -197,6 +207,7 @@ class PhotoOut(Schema):
     sha256: str
     taken_at: datetime | None
     trashed_at: datetime | None
+    favorite: bool
     url: str
     variants: list[VariantOut]
     duplicate: bool | None = None
@@ -215,6 +226,11 @@ class ErrorOut(Schema):
     error: str
 
 
+def with_favorite(photos, user):
+    """Annotate `favorite`: whether the calling account starred each photo (one subquery, not one per photo)."""
+    return photos.annotate(favorite=Exists(Favorite.objects.filter(photo=OuterRef("pk"), user_id=user.pk)))
+
+
 def photo_json(photo: Photo) -> dict:
     return {
         "id": photo.pk,
@@ -225,6 +241,7 @@ def photo_json(photo: Photo) -> dict:
         "sha256": photo.sha256,
         "taken_at": photo.taken_at,
         "trashed_at": photo.trashed_at,
+        "favorite": bool(getattr(photo, "favorite", False)),
         "url": photo.get_absolute_url(),
         "variants": [
             {"name": v.name, "width": v.width, "height": v.height, "format": v.format, "url": v.url}
@@ -249,11 +266,34 @@ def page_of(queryset, page: int, serialize) -> dict:
 
 
 @api.get("/images/", response={200: PhotoPage, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut})
-def list_images(request, status: Photo.Status | None = None, trashed: bool = False, page: int = 1):
-    """The library, newest first; `?trashed=1` lists the trash instead."""
-    photos = (Photo.all_objects.in_trash() if trashed else Photo.objects).newest_first().prefetch_related("variants")
+def list_images(
+    request,
+    status: Photo.Status | None = None,
+    trashed: bool = False,
+    page: int = 1,
+    q: str | None = None,
+    taken_after: str | None = None,
+    taken_before: str | None = None,
+    camera: str | None = None,
+    album: str | None = None,
+    favorite: str | None = None,
+    orientation: str | None = None,
+    format: str | None = None,
+    sha256: str | None = None,
+):
+    """The library, newest first; `?trashed=1` lists the trash instead. The filters combine (gallery/search.py):
+    `q` words (all must match the name, camera, lens or an album name), `taken_after`/`taken_before` (ISO dates,
+    inclusive, on the date taken), `camera`, `album` (id), `favorite`, `orientation` (landscape, portrait,
+    square), `format`, `sha256` (exact)."""
+    try:
+        filters = PhotoFilter.from_query(request.GET)
+    except FilterError as exc:
+        raise ApiError(400, str(exc)) from None
+    photos = Photo.all_objects.in_trash() if trashed else Photo.objects.all()
+    photos = filters.apply(photos, request.user)
     if status:
         photos = photos.filter(status=status)
+    photos = with_favorite(photos.newest_first().prefetch_related("variants"), request.user)
     return page_of(photos, page, photo_json)
 
 
@@ -277,9 +317,9 @@ def upload_image(request):
     return Status(201, body)
 
 
-def _photo_or_404(pk: int) -> Photo:
+def _photo_or_404(pk: int, user) -> Photo:
     """The photo, in the library or in the trash."""
-    photo = Photo.all_objects.prefetch_related("variants").filter(pk=pk).first()
+    photo = with_favorite(Photo.all_objects.prefetch_related("variants").filter(pk=pk), user).first()
     if photo is None:
         raise ApiError(404, "No photo with that id.")
     return photo
@@ -287,27 +327,43 @@ def _photo_or_404(pk: int) -> Photo:
 
 @api.get("/images/{int:pk}/", response={200: PhotoOut, 401: ErrorOut, 404: ErrorOut})
 def get_image(request, pk: int):
-    return photo_json(_photo_or_404(pk))
+    return photo_json(_photo_or_404(pk, request.user))
 
 
 @api.delete("/images/{int:pk}/", response={200: PhotoOut, 204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def delete_image(request, pk: int, purge: bool = False):
     """Move the photo to the trash (200, `trashed_at` set; again: unchanged), or with `?purge=1` delete it forever
     from any state (204; its files go too)."""
-    photo = _photo_or_404(pk)
+    photo = _photo_or_404(pk, request.user)
+    if not permissions.may_trash(request.user, photo):
+        raise ApiError(403, "Only staff can delete other people's photos.")
     if purge:
-        trash.purge_photos(photo_ids=[photo.pk])
+        trash.purge_photos(photo_ids=[photo.pk], user=request.user)
         return HttpResponse(status=204)
     trash.trash_photos(photo_ids=[photo.pk], user=request.user)
-    return photo_json(_photo_or_404(pk))
+    return photo_json(_photo_or_404(pk, request.user))
+
+
+class PhotoChange(Schema):
+    favorite: bool
+
+
+@api.patch("/images/{int:pk}/", response={200: PhotoOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def change_image(request, pk: int, change: PhotoChange):
+    """Star or unstar the photo for the calling account: `{"favorite": true|false}`."""
+    photo = _photo_or_404(pk, request.user)
+    favorites.set_favorite(user=request.user, photo=photo, favorite=change.favorite)
+    return photo_json(_photo_or_404(pk, request.user))
 
 
 @api.post("/images/{int:pk}/restore/", response={200: PhotoOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def restore_image(request, pk: int):
     """Bring the photo back from the trash (200, `trashed_at` null); a photo in the library is left as it is."""
-    photo = _photo_or_404(pk)
-    trash.restore_photos(photo_ids=[photo.pk])
-    return photo_json(_photo_or_404(pk))
+    photo = _photo_or_404(pk, request.user)
+    if not permissions.may_trash(request.user, photo):
+        raise ApiError(403, "Only staff can restore other people's photos.")
+    trash.restore_photos(photo_ids=[photo.pk], user=request.user)
+    return photo_json(_photo_or_404(pk, request.user))
 
 
 # --- duplicates ---------------------------------------------------------------------------------------------------
@@ -321,3 +377,117 @@ class DuplicateGroups(Schema):
 def list_duplicates(request):
     """Groups of possible duplicates, each in best-to-keep order (most pixels, then oldest)."""
     return {"groups": duplicate_groups()}
+
+
+# --- albums -------------------------------------------------------------------------------------------------------
+
+
+class AlbumOut(Schema):
+    id: int
+    name: str
+    count: int
+    cover: int | None  # the cover photo's id: chosen, else the photo added last
+
+
+class AlbumPage(Schema):
+    count: int
+    page: int
+    pages: int
+    next: int | None
+    results: list[AlbumOut]
+
+
+class AlbumIn(Schema):
+    name: str
+
+
+class PhotoIds(Schema):
+    photos: list[int]
+
+
+class Added(Schema):
+    added: int
+
+
+class Removed(Schema):
+    removed: int
+
+
+def album_json(album: Album) -> dict:
+    cover = album.cover_photo
+    return {"id": album.pk, "name": album.name, "count": album.photo_count, "cover": cover.pk if cover else None}
+
+
+def album_or_404(pk: int) -> Album:
+    album = albums.albums_with_covers(Album.objects.filter(pk=pk))
+    if not album:
+        raise ApiError(404, "No album with that id.")
+    return album[0]
+
+
+def managed_album(request, pk: int) -> Album:
+    album = album_or_404(pk)
+    if not permissions.may_manage_album(request.user, album):
+        raise ApiError(403, "Only the album's owner or staff can change it.")
+    return album
+
+
+def _album_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise ApiError(400, "name: give the album a name.")
+    if len(name) > Album._meta.get_field("name").max_length:
+        raise ApiError(400, f"name: at most {Album._meta.get_field('name').max_length} characters.")
+    return name
+
+
+@api.get("/albums/", response={200: AlbumPage, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut})
+def list_albums(request, page: int = 1):
+    """Every album (the library is shared), by name, with its photo count and cover."""
+    paginator_page = page_of(Album.objects.order_by("name", "id"), page, lambda album: album)
+    paginator_page["results"] = [album_json(album) for album in albums.albums_with_covers(paginator_page["results"])]
+    return paginator_page
+
+
+@api.post("/albums/", response={201: AlbumOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut})
+def create_album(request, body: AlbumIn):
+    """A new album owned by the caller; a name in use (ignoring case) is 400."""
+    try:
+        album = albums.create_album(name=_album_name(body.name), owner=request.user)
+    except albums.AlbumNameTaken as exc:
+        raise ApiError(400, f"name: {exc}") from None
+    return Status(201, album_json(album_or_404(album.pk)))
+
+
+@api.get("/albums/{int:pk}/", response={200: AlbumOut, 401: ErrorOut, 404: ErrorOut})
+def get_album(request, pk: int):
+    return album_json(album_or_404(pk))
+
+
+@api.patch("/albums/{int:pk}/", response={200: AlbumOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def rename_album(request, pk: int, body: AlbumIn):
+    album = managed_album(request, pk)
+    try:
+        albums.rename_album(album=album, name=_album_name(body.name))
+    except albums.AlbumNameTaken as exc:
+        raise ApiError(400, f"name: {exc}") from None
+    return album_json(album_or_404(pk))
+
+
+@api.delete("/albums/{int:pk}/", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def delete_album(request, pk: int):
+    """The album goes; its photos stay in the library."""
+    albums.delete_album(album=managed_album(request, pk))
+    return HttpResponse(status=204)
+
+
+@api.post("/albums/{int:pk}/photos/", response={200: Added, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+def add_album_photos(request, pk: int, body: PhotoIds):
+    return {"added": albums.add_photos(album=managed_album(request, pk), photo_ids=body.photos)}
+
+
+@api.delete(
+    "/albums/{int:pk}/photos/", response={200: Removed, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+)
+def remove_album_photos(request, pk: int, body: PhotoIds):
+    return {"removed": albums.remove_photos(album=managed_album(request, pk), photo_ids=body.photos)}

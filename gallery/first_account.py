@@ -8,17 +8,15 @@ the token's digest. Creating the first account deletes the row, so the token die
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import os
-import secrets
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from gallery import tokens
 from gallery.models import SetupToken, hash_token
 
 
@@ -27,8 +25,7 @@ class SetupRefused(Exception):
 
 
 def _token_for(nonce: str) -> str:
-    mac = hmac.new(settings.SECRET_KEY.encode(), f"glowworm-setup:{nonce}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+    return tokens.derived_token("glowworm-setup", nonce)
 
 
 def account_exists() -> bool:
@@ -45,7 +42,7 @@ def setup_token(*, fresh: bool = False) -> str | None:
     row = SetupToken.objects.select_for_update().order_by("pk").first()
     if row is None or fresh:
         SetupToken.objects.all().delete()
-        nonce = secrets.token_urlsafe(24)
+        nonce = tokens.new_nonce()
         row = SetupToken.objects.create(nonce=nonce, digest=hash_token(_token_for(nonce)))
     token = _token_for(row.nonce)
     if not hmac.compare_digest(hash_token(token), row.digest):

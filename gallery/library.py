@@ -6,14 +6,14 @@ import io
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from gallery import storage
 from gallery.files import clean_file_name
-from gallery.models import Photo, Variant
+from gallery.models import Photo, Variant, month_of
 
 PAGE_SIZE = 120
 GRID_VARIANTS = ("thumb", "thumb2x")
@@ -59,11 +59,6 @@ class LibraryPage:
         return bool(self.cursor and self.groups and self.groups[0].month == month_of(self.cursor.sort_at))
 
 
-def month_of(moment: datetime) -> date:
-    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
-    return local.date().replace(day=1)
-
-
 def grid_photos(queryset: QuerySet[Photo]) -> QuerySet[Photo]:
     """Photos in library order with just the variants a grid tile needs: one query for photos, one for variants."""
     variants = Prefetch("variants", queryset=Variant.objects.filter(name__in=GRID_VARIANTS))
@@ -78,14 +73,84 @@ def library_page(queryset: QuerySet[Photo], *, cursor: str | None, page_size: in
     rows = list(photos[: page_size + 1])
     has_more = len(rows) > page_size
     rows = rows[:page_size]
+    next_cursor = Cursor(rows[-1].sort_at, rows[-1].pk) if has_more else None
+    return LibraryPage(photos=rows, cursor=start, next_cursor=next_cursor, groups=_by_month(rows))
+
+
+def newer_page(queryset: QuerySet[Photo], *, cursor: str | None, page_size: int = PAGE_SIZE) -> LibraryPage:
+    """The photos just newer than `cursor`, in library order: what goes above a page that was opened at a cursor
+    (a jump from the date scrubber, a shared URL), when the user scrolls up. `next_cursor` is where the next newer
+    page ends (None: these reach the newest photo)."""
+    end = Cursor.decode(cursor)
+    if end is None:
+        return LibraryPage(photos=[], cursor=None, next_cursor=None, groups=[])
+    photos = grid_photos(queryset).filter(Q(sort_at__gt=end.sort_at) | Q(sort_at=end.sort_at, pk__gt=end.pk))
+    rows = list(photos.order_by("sort_at", "id")[: page_size + 1])
+    has_more = len(rows) > page_size
+    rows = rows[:page_size][::-1]
+    next_cursor = Cursor(rows[0].sort_at, rows[0].pk) if has_more else None
+    return LibraryPage(photos=rows, cursor=None, next_cursor=next_cursor, groups=_by_month(rows))
+
+
+def _by_month(rows: list[Photo]) -> list[MonthGroup]:
     groups: list[MonthGroup] = []
     for photo in rows:
         month = month_of(photo.sort_at)
         if not groups or groups[-1].month != month:
             groups.append(MonthGroup(month))
         groups[-1].photos.append(photo)
-    next_cursor = Cursor(rows[-1].sort_at, rows[-1].pk) if has_more else None
-    return LibraryPage(photos=rows, cursor=start, next_cursor=next_cursor, groups=groups)
+    return groups
+
+
+# --- the date scrubber and "on this day" ------------------------------------------------------------------------
+
+
+@dataclass
+class ScrubberMonth:
+    month: date
+    count: int
+
+    @property
+    def cursor(self) -> Cursor:
+        """Where a page starting at this month's newest photo begins: the first instant of the next month."""
+        following = (self.month.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return Cursor(timezone.make_aware(datetime.combine(following, time.min)), 0)
+
+
+@dataclass
+class ScrubberYear:
+    year: int
+    months: list[ScrubberMonth]
+
+    @property
+    def count(self) -> int:
+        return sum(month.count for month in self.months)
+
+
+def scrubber(queryset: QuerySet[Photo]) -> list[ScrubberYear]:
+    """Years and months, newest first, with how many of these photos the grid files under each (one GROUP BY on
+    Photo.library_month, which also works on filtered sets)."""
+    rows = (
+        queryset.order_by()
+        .filter(library_month__isnull=False)
+        .values_list("library_month")
+        .annotate(count=Count("id"))
+        .order_by("-library_month")
+    )
+    years: list[ScrubberYear] = []
+    for month, count in rows:
+        if not years or years[-1].year != month.year:
+            years.append(ScrubberYear(month.year, []))
+        years[-1].months.append(ScrubberMonth(month, count))
+    return years
+
+
+def on_this_day(queryset: QuerySet[Photo], today: date, limit: int = 24) -> list[Photo]:
+    """Photos taken on today's calendar day in earlier years (the camera's own date), newest year first."""
+    photos = grid_photos(queryset.ready()).filter(
+        taken_date__month=today.month, taken_date__day=today.day, taken_date__year__lt=today.year
+    )
+    return list(photos.order_by("-taken_date", "-taken_at", "-id")[:limit])
 
 
 def neighbours(queryset: QuerySet[Photo], photo: Photo) -> tuple[Photo | None, Photo | None]:

@@ -2,6 +2,7 @@ import functools
 import hashlib
 import secrets
 import uuid
+from datetime import date, datetime
 from urllib.parse import quote
 
 from django.conf import settings
@@ -22,6 +23,12 @@ def cheap_url(name: str, value) -> str:
     prefix = _url_prefix(name, get_script_prefix())
     value = quote(str(value), safe="/~:@!$&'()*+,;=")  # as reverse() quotes it
     return f"{prefix}{value}/" if name == "photo" else f"{prefix}{value}"
+
+
+def month_of(moment: datetime) -> date:
+    """The first day of moment's month in TIME_ZONE: the month the library files a photo under."""
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    return local.date().replace(day=1)
 
 
 class PhotoQuerySet(models.QuerySet):
@@ -78,6 +85,12 @@ class Photo(models.Model):
 
     taken_at = models.DateTimeField(null=True, blank=True)
     taken_at_offset = models.CharField(max_length=6, blank=True, help_text="UTC offset the camera recorded")
+    # The calendar date on the camera's clock (with its offset, else in TIME_ZONE), stored when the metadata is read:
+    # date filters, month counts and "on this day" need no database time-zone tables (MariaDB has none by default).
+    taken_date = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    # month_of(taken_at or created_at), kept by save() and by the renderer when it reads the date taken: the grid's
+    # month headings, and the date scrubber's counts as a plain GROUP BY (no time-zone functions in the database).
+    library_month = models.DateField(null=True, blank=True, db_index=True, editable=False)
     camera_make = models.CharField(max_length=100, blank=True)
     camera_model = models.CharField(max_length=100, blank=True)
     lens = models.CharField(max_length=150, blank=True)
@@ -120,6 +133,13 @@ class Photo(models.Model):
     def __str__(self):
         return self.original_name or f"Photo {self.pk}"
 
+    def save(self, *args, **kwargs):
+        self.library_month = month_of(self.taken_at or self.created_at)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"taken_at", "created_at"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "library_month"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return cheap_url("photo", self.pk)
 
@@ -157,6 +177,11 @@ class Variant(models.Model):
     def url(self) -> str:
         return cheap_url("media", self.file)
 
+    @property
+    def basename(self) -> str:
+        """The file's own name, which changes with every render (the frames' and share links' URLs carry it)."""
+        return self.file.rsplit("/", 1)[-1]
+
 
 def album_name_key(name: str) -> str:
     """What makes two album names the same: case and surrounding space do not count."""
@@ -171,6 +196,10 @@ class Album(models.Model):
     photos = models.ManyToManyField(Photo, through="AlbumPhoto", related_name="albums", blank=True)
     # Chosen cover; without one the newest photo added is the cover. SET_NULL: deleting a photo never deletes an album.
     cover = models.ForeignKey(Photo, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Who may rename, fill and delete it besides staff (gallery/permissions.py).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="albums"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -180,14 +209,14 @@ class Album(models.Model):
     def __str__(self):
         return self.name
 
-    def get_absolute_url(self):
-        return reverse("album", args=[self.pk])
-
     def save(self, *args, **kwargs):
         self.name_key = album_name_key(self.name)
         if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("album", args=[self.pk])
 
 
 class AlbumPhotoQuerySet(models.QuerySet):
@@ -216,6 +245,20 @@ class AlbumPhoto(models.Model):
 
     def __str__(self):
         return f"{self.album_id}/{self.photo_id}"
+
+
+class Favorite(models.Model):
+    """A photo someone starred; each account has its own."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favorites")
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="favorites")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "photo"], name="unique_favorite")]
+
+    def __str__(self):
+        return f"{self.user_id} likes {self.photo_id}"
 
 
 class DuplicateDismissal(models.Model):

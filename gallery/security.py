@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.cache import cache
 from django.core.exceptions import (
     RequestDataTooBig,
@@ -29,6 +30,8 @@ from django.core.exceptions import (
     TooManyFieldsSent,
     TooManyFilesSent,
 )
+from django.db import transaction
+from django.db.models.signals import pre_save
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
@@ -37,6 +40,7 @@ from django.utils.html import format_html
 from django_htmx.middleware import HtmxDetails
 
 from gallery.proxies import client_network
+from processing import events
 
 logger = logging.getLogger(__name__)
 
@@ -108,13 +112,15 @@ class LoginKeys:
     user_wait: str
 
     @classmethod
-    def of(cls, username: str, address: str) -> LoginKeys:
+    def of(cls, username: str, address: str, scope: str = "login") -> LoginKeys:
+        """The counters of one account (scope "login"), or of another password-protected thing, such as a share
+        link (scope "share", its id as the username), counted apart from the accounts."""
         name, network = username.strip().lower(), client_network(address)
         return cls(
-            pair=_key("user+network", name, network),
-            network=_key("network", network),
-            user=_key("user", name),
-            user_wait=_key("user-wait", name),
+            pair=_key(scope, "user+network", name, network),
+            network=_key(scope, "network", network),
+            user=_key(scope, "user", name),
+            user_wait=_key(scope, "user-wait", name),
         )
 
 
@@ -129,9 +135,9 @@ def _count(key: str) -> int:
         return 1
 
 
-def login_wait(username: str, address: str) -> int:
+def login_wait(username: str, address: str, scope: str = "login") -> int:
     """Seconds this login attempt must wait (0: go ahead)."""
-    keys = LoginKeys.of(username, address)
+    keys = LoginKeys.of(username, address, scope)
     try:
         counts = cache.get_many([keys.pair, keys.network])
         if counts.get(keys.pair, 0) >= settings.GLOWWORM_LOGIN_FAILURES:
@@ -146,9 +152,12 @@ def login_wait(username: str, address: str) -> int:
 
 
 def count_login_failure(sender, credentials, request=None, **kwargs):
-    if request is None:
-        return
-    keys = LoginKeys.of(str(credentials.get("username", "")), client_address(request))
+    if request is not None:
+        count_failure(str(credentials.get("username", "")), client_address(request))
+
+
+def count_failure(username: str, address: str, scope: str = "login") -> None:
+    keys = LoginKeys.of(username, address, scope)
     try:
         _count(keys.pair)
         _count(keys.network)
@@ -175,6 +184,30 @@ def connect_receivers() -> None:
     """Called from GalleryConfig.ready()."""
     user_login_failed.connect(count_login_failure, dispatch_uid="glowworm-count-login-failure")
     user_logged_in.connect(forget_login_failures, dispatch_uid="glowworm-forget-login-failures")
+    user_logged_out.connect(close_sockets_on_logout, dispatch_uid="glowworm-close-sockets-on-logout")
+    pre_save.connect(close_sockets_on_lost_access, sender=get_user_model(), dispatch_uid="glowworm-close-sockets")
+
+
+# --- open websockets end with the access they were opened with ---------------------------------------------------
+
+
+def close_sockets_on_logout(sender, request, user, **kwargs):
+    if user is not None:
+        user_id = user.pk
+        transaction.on_commit(lambda: events.end_sessions(user_id), robust=True)
+
+
+def close_sockets_on_lost_access(sender, instance, update_fields=None, **kwargs):
+    """A user deactivated or given a new password: their open sockets close once that has committed (a socket
+    checked the session when it opened, not on every push)."""
+    if instance.pk is None or (update_fields is not None and not {"is_active", "password"} & set(update_fields)):
+        return  # a new user, or a save that cannot change access (logging in writes last_login)
+    before = sender.objects.filter(pk=instance.pk).values("is_active", "password").first()
+    if before is None:
+        return
+    if (before["is_active"] and not instance.is_active) or before["password"] != instance.password:
+        user_id = instance.pk
+        transaction.on_commit(lambda: events.end_sessions(user_id), robust=True)
 
 
 def _login_paths() -> set[str]:

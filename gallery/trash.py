@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from gallery import storage
+from gallery import permissions, storage
 from gallery.models import Photo
 from processing import events
 
@@ -21,10 +21,16 @@ def _tell_pages_and_frames(photo_ids: list[int]) -> None:
         transaction.on_commit(lambda: events.photos_changed(photo_ids), robust=True)
 
 
+def _allowed(photo_ids: list[int], user) -> list[int]:
+    """Of these photos, those `user` may trash, restore or purge (all of them for the system: user None)."""
+    return list(photo_ids) if user is None else permissions.trashable_ids(user, photo_ids)
+
+
 @transaction.atomic
 def trash_photos(*, photo_ids: list[int], user=None) -> list[int]:
-    """Move these photos to the trash; photos already there keep the time they went in. Returns the ids moved."""
-    ids = list(Photo.objects.filter(pk__in=photo_ids).values_list("pk", flat=True))
+    """Move these photos to the trash; photos already there keep the time they went in. A member moves only their
+    own photos. Returns the ids moved."""
+    ids = list(Photo.objects.filter(pk__in=_allowed(photo_ids, user)).values_list("pk", flat=True))
     by = user if user is not None and user.is_authenticated else None
     Photo.all_objects.filter(pk__in=ids).update(trashed_at=timezone.now(), trashed_by=by)
     _tell_pages_and_frames(ids)
@@ -32,19 +38,19 @@ def trash_photos(*, photo_ids: list[int], user=None) -> list[int]:
 
 
 @transaction.atomic
-def restore_photos(*, photo_ids: list[int]) -> list[int]:
+def restore_photos(*, photo_ids: list[int], user=None) -> list[int]:
     """Bring photos back from the trash, into every album and playlist they were in. Returns the ids restored."""
-    ids = list(Photo.all_objects.in_trash().filter(pk__in=photo_ids).values_list("pk", flat=True))
+    ids = list(Photo.all_objects.in_trash().filter(pk__in=_allowed(photo_ids, user)).values_list("pk", flat=True))
     Photo.all_objects.filter(pk__in=ids).update(trashed_at=None, trashed_by=None)
     _tell_pages_and_frames(ids)
     return ids
 
 
-def purge_photos(*, photo_ids: list[int]) -> int:
+def purge_photos(*, photo_ids: list[int], user=None) -> int:
     """Delete photos forever, trashed or not: the rows (and their variant, album and playlist rows), then their
     files once that has committed. Returns how many were purged."""
     purged = 0
-    for photo in Photo.all_objects.filter(pk__in=photo_ids):
+    for photo in Photo.all_objects.filter(pk__in=_allowed(photo_ids, user)):
         files = [photo.original, *photo.variants.values_list("file", flat=True)]
         with transaction.atomic():
             photo_id = photo.pk

@@ -12,17 +12,17 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from gallery.uploads import RejectOversizedApiUpload  # noqa: E402
-from glowworm.daphne_tuning import FixedRootPath, skip_twisted_form_parsing  # noqa: E402
+from glowworm.daphne_tuning import FixedRootPath, cap_request_bodies, skip_twisted_form_parsing  # noqa: E402
 from glowworm.routing import websocket_urlpatterns  # noqa: E402
 from processing.auth import BearerTokenMiddleware  # noqa: E402
 
 skip_twisted_form_parsing()
+cap_request_bodies()
 
 application = FixedRootPath(
     ProtocolTypeRouter(
         {
-            "http": RejectOversizedApiUpload(django_asgi_app),
+            "http": django_asgi_app,
             "websocket": AllowedHostsOriginValidator(
                 AuthMiddlewareStack(BearerTokenMiddleware(URLRouter(websocket_urlpatterns)))
             ),

@@ -492,7 +492,7 @@ def check_workers(context: Context) -> Finding:
             "workers",
             ERROR,
             f"{why}: uploads stay queued and nothing renders",
-            fix="Start the workers: `make run` starts them, or run `python manage.py rqworker default`.",
+            fix="Start the workers: `make run` starts them, or run `python manage.py worker`.",
             details=details,
         )
     ages = sorted(int((now - w.last_heartbeat.replace(tzinfo=UTC)).total_seconds()) for w in alive)
@@ -583,7 +583,7 @@ def check_stuck_photos(context: Context) -> Finding:
     if skipped := _needs_redis("stuck photos", context):
         return skipped
 
-    stuck = stuck_photo_ids(older_than=context.stuck_after)
+    stuck = stuck_photo_ids(unknown_after=context.stuck_after, dead_after=context.stuck_after)
     pending = Photo.all_objects.pending().count()
     details = {"pending": pending, "stuck": stuck, "stuck_after_seconds": int(context.stuck_after.total_seconds())}
     if stuck:

@@ -124,6 +124,8 @@ INSTALLED_APPS = [
     "django_rq",
     "gallery",
     "gallery.frames",
+    "gallery.sharing",
+    "gallery.people",
     "processing",
 ]
 
@@ -186,6 +188,17 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env_path("STATIC_ROOT", BASE_DIR / "staticfiles")
 MEDIA_ROOT = env_path("MEDIA_ROOT", VAR_DIR / "media")
 MEDIA_URL = "/media/"
+# Behind nginx (deploy/nginx/, compose.yaml): the prefix of nginx's internal location for MEDIA_ROOT. Media views check
+# access, then answer with an empty response and X-Accel-Redirect: <prefix><path under MEDIA_ROOT>, and nginx sends
+# the file (gallery/media.py). Empty, the default: Django sends the file itself, as `make run` needs.
+GLOWWORM_MEDIA_ACCEL_PREFIX = env("GLOWWORM_MEDIA_ACCEL_PREFIX")
+if GLOWWORM_MEDIA_ACCEL_PREFIX and not (
+    GLOWWORM_MEDIA_ACCEL_PREFIX.startswith("/") and GLOWWORM_MEDIA_ACCEL_PREFIX.endswith("/")
+):
+    raise ImproperlyConfigured(
+        f"GLOWWORM_MEDIA_ACCEL_PREFIX must start and end with / (e.g. /protected-media/), not "
+        f"{GLOWWORM_MEDIA_ACCEL_PREFIX!r}"
+    )
 # WhiteNoise serves /static/ from STATIC_ROOT (filled by collectstatic, which `make run` runs): names carry a hash
 # of their content, so browsers cache them for a year and an upgrade never leaves a stale script behind.
 STORAGES = {
@@ -200,14 +213,16 @@ WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_HANDLERS = ["gallery.uploads.LimitedTemporaryFileUploadHandler"]
 FILE_UPLOAD_TEMP_DIR = env_path("FILE_UPLOAD_TEMP_DIR", None)
 FILE_UPLOAD_PERMISSIONS = 0o640
-DATA_UPLOAD_MAX_NUMBER_FILES = 200
+DATA_UPLOAD_MAX_NUMBER_FILES = 20  # in one request (the page sends one per request); GLOWWORM_UPLOAD_PATHS follows it
 
 # Redis serves RQ and the channel layer. `make run` starts a private server and sets this.
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0")
-# JSON, never pickle, for job payloads (processing/worker.py says why).
+# JSON, never pickle, for job payloads (processing/worker.py says why). The render queues, in the order every
+# worker listens to them (processing/jobs.py); "default" carries the periodic jobs and replaced-file deletions.
 RQ_SERIALIZER = "rq.serializers.JSONSerializer"
 RQ_QUEUES = {
-    "default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600, "SERIALIZER": RQ_SERIALIZER},
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600, "SERIALIZER": RQ_SERIALIZER}
+    for name in ("thumbs", "variants", "bulk", "default")
 }
 RQ = {"WORKER_CLASS": "processing.worker.GlowwormWorker"}
 # The shared cache (login and pairing rate limits) lives in the same Redis, so every web process and host agrees.
@@ -257,21 +272,32 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 GLOWWORM_PUBLIC_URL = env("GLOWWORM_PUBLIC_URL")
 # Served under a path prefix by the proxy (/photos): the prefix. Clients cannot set it (glowworm/daphne_tuning.py).
 GLOWWORM_ROOT_PATH = env("GLOWWORM_ROOT_PATH")
-GLOWWORM_MAX_UPLOAD_MB = env_int("GLOWWORM_MAX_UPLOAD_MB", 200)
+GLOWWORM_MAX_UPLOAD_MB = env_int("GLOWWORM_MAX_UPLOAD_MB", 200)  # per file
+# Request bodies are capped before Daphne reads them (glowworm/daphne_tuning.py, gallery/uploads.py): the paths that
+# take photos get this many files of GLOWWORM_MAX_UPLOAD_MB (plus a small envelope), and only from a caller with a
+# valid session or API token; every other request, and every anonymous one, GLOWWORM_MAX_BODY_KB.
+GLOWWORM_UPLOAD_PATHS = {"/upload/": DATA_UPLOAD_MAX_NUMBER_FILES, "/api/images/": 1}
+GLOWWORM_MAX_BODY_KB = env_int("GLOWWORM_MAX_BODY_KB", 1024)
+if GLOWWORM_MAX_UPLOAD_MB < 1 or GLOWWORM_MAX_BODY_KB < 1:
+    raise ImproperlyConfigured("GLOWWORM_MAX_UPLOAD_MB and GLOWWORM_MAX_BODY_KB must be at least 1")
 # Days a photo stays in the trash before it is purged, files and all (gallery/trash.py).
 GLOWWORM_TRASH_DAYS = env_int("GLOWWORM_TRASH_DAYS", 30)
 GLOWWORM_MAX_PIXELS = env_int("GLOWWORM_MAX_PIXELS", 150_000_000)
-GLOWWORM_DISPLAY_SIZES = parse_sizes(
-    "GLOWWORM_DISPLAY_SIZES", env("GLOWWORM_DISPLAY_SIZES", "1080x1920,1920x1080,2160x3840,3840x2160")
-)
+# Display sizes pre-rendered for every photo. Frames get theirs anyway, for the photos they show (processing/jobs.py).
+GLOWWORM_DISPLAY_SIZES = parse_sizes("GLOWWORM_DISPLAY_SIZES", env("GLOWWORM_DISPLAY_SIZES", ""))
 GLOWWORM_DISPLAY_FORMAT = env("GLOWWORM_DISPLAY_FORMAT", "JPEG").upper()
 if GLOWWORM_DISPLAY_FORMAT not in ("JPEG", "WEBP"):
     raise ImproperlyConfigured("GLOWWORM_DISPLAY_FORMAT must be JPEG or WEBP")
 GLOWWORM_WORKERS = env_int("GLOWWORM_WORKERS", os.cpu_count() or 1)
+# Daphne processes `make run` starts on one shared listening socket.
+GLOWWORM_WEB_PROCESSES = env_int("GLOWWORM_WEB_PROCESSES", 2)
+# Workers render at this lower CPU priority (nice), so pages and uploads stay quick during a drop.
+GLOWWORM_WORKER_NICE = env_int("GLOWWORM_WORKER_NICE", 10)
 # Self-healing renders (processing/jobs.py, processing/sweeper.py; see docs/operations-jobs.md).
 GLOWWORM_RENDER_TIMEOUT = env_int("GLOWWORM_RENDER_TIMEOUT", 600)  # seconds one render may take
-GLOWWORM_SWEEP_INTERVAL = env_int("GLOWWORM_SWEEP_INTERVAL", 60)  # seconds between sweeps
-GLOWWORM_STUCK_AFTER = env_int("GLOWWORM_STUCK_AFTER", 180)  # seconds a photo may wait without a job
+GLOWWORM_SWEEP_INTERVAL = env_int("GLOWWORM_SWEEP_INTERVAL", 30)  # seconds between sweeps
+# Seconds a photo may wait when its job's liveness cannot be verified (a verifiably dead one is rescued at once).
+GLOWWORM_STUCK_AFTER = env_int("GLOWWORM_STUCK_AFTER", 180)
 GLOWWORM_RENDER_MAX_RESCUES = env_int("GLOWWORM_RENDER_MAX_RESCUES", 3)  # interrupted renders before "failed"
 # A re-render's replaced files are deleted this many seconds later, so pages still showing them never break.
 GLOWWORM_REPLACED_FILE_GRACE = env_int("GLOWWORM_REPLACED_FILE_GRACE", 600)

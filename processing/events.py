@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 GALLERY_GROUP = "gallery"
 PUSH_TYPE = "gallery.push"  # handled by GalleryConsumer.gallery_push
+SESSION_END_TYPE = "session.end"  # handled by processing.consumers.UserSocket.session_end: the socket closes
 CATCH_UP_LIMIT = 500
 
 
@@ -28,6 +29,15 @@ def send(group: str, message: dict) -> None:
         async_to_sync(get_channel_layer().group_send)(group, message)
     except Exception:  # a push is a hint: pages and frames re-sync from the database on reconnect
         logger.warning("Could not push to %s", group, exc_info=True)
+
+
+def user_group(user_id: int) -> str:
+    return f"user-{user_id}"
+
+
+def end_sessions(user_id: int) -> None:
+    """Close every open socket of this user (logged out, deactivated, password changed)."""
+    send(user_group(user_id), {"type": SESSION_END_TYPE})
 
 
 def photo_changed(photo_id: int) -> None:

@@ -43,7 +43,7 @@ REDUCING_GAP = 2.0
 PLACEHOLDER_EDGE = 24  # px, long edge of the blurred data: URI (about 300-600 bytes as WebP)
 
 # EXIF orientation -> the transpose that makes the stored pixels upright (as ImageOps.exif_transpose does).
-_TRANSPOSE = {
+ORIENTATION_TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
     4: Image.Transpose.FLIP_TOP_BOTTOM,
@@ -52,7 +52,7 @@ _TRANSPOSE = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
-_ROTATE_CLOCKWISE = {
+ROTATE_CLOCKWISE = {
     0: None,
     90: Image.Transpose.ROTATE_270,
     180: Image.Transpose.ROTATE_180,
@@ -207,7 +207,7 @@ def _check_png_chunks(path: Path) -> None:
                 return
 
 
-def _open(path: str | Path, max_pixels: int) -> Image.Image:
+def open_image(path: str | Path, max_pixels: int) -> Image.Image:
     # Pillow refuses images over twice this; our own, exact limit is checked below.
     Image.MAX_IMAGE_PIXELS = max_pixels
     with warnings.catch_warnings():
@@ -239,7 +239,7 @@ def _open(path: str | Path, max_pixels: int) -> Image.Image:
     return image
 
 
-def _orientation(image: Image.Image) -> int:
+def orientation_of(image: Image.Image) -> int:
     # pillow-heif applies irot/imir itself and resets this to 1; Pillow's AVIF plugin turns irot/imir into it.
     if image.format == "TIFF":
         return 1  # Pillow's TIFF plugin already reports the upright size and turns the pixels on load
@@ -247,7 +247,7 @@ def _orientation(image: Image.Image) -> int:
         value = image.getexif().get(Base.Orientation, 1)
     except _DECODE_ERRORS:
         return 1
-    return value if value in _TRANSPOSE else 1
+    return value if value in ORIENTATION_TRANSPOSE else 1
 
 
 def _upright(size: tuple[int, int], orientation: int) -> tuple[int, int]:
@@ -260,7 +260,7 @@ def probe(path: str | Path, *, max_pixels: int) -> Probe:
     JPEG gets a 1/8-scale decode (the entropy data is read in full, so a file cut short is caught for the price of
     a thumbnail); PNG and HEIF/AVIF their chunk or box structure, read from the headers only.
     """
-    image = _open(path, max_pixels)
+    image = open_image(path, max_pixels)
     try:
         fmt = image.format
         if fmt == "PNG" and "exif" not in image.info:
@@ -268,7 +268,7 @@ def probe(path: str | Path, *, max_pixels: int) -> Probe:
             # put it before them, and the job records the size from the full render anyway.
             orientation = 1
         else:
-            orientation = _orientation(image)
+            orientation = orientation_of(image)
         width, height = _upright(image.size, orientation)
         try:
             if fmt in ("JPEG", "MPO"):
@@ -536,15 +536,15 @@ class Source:
     """
 
     def __init__(self, path: str | Path, *, max_pixels: int, rotation: int = 0):
-        if rotation not in _ROTATE_CLOCKWISE:
+        if rotation not in ROTATE_CLOCKWISE:
             raise ValueError(f"rotation must be 0, 90, 180 or 270, not {rotation!r}")
         self.path = Path(path)
         self.max_pixels = max_pixels
         self.rotation = rotation
-        self._image: Image.Image | None = _open(path, max_pixels)
+        self._image: Image.Image | None = open_image(path, max_pixels)
         try:
             self.format: str = self._image.format
-            self.orientation = _orientation(self._image)
+            self.orientation = orientation_of(self._image)
             self.stored_size: tuple[int, int] = self._image.size
             self.width, self.height = _upright(self.stored_size, self.orientation)
             self.metadata = metadata_from_image(self._image)
@@ -607,10 +607,10 @@ class Source:
     def _finish_root(self, image: Image.Image) -> Image.Image:
         """Source colour space and stored orientation in; upright 8-bit sRGB RGB out."""
         image = _to_srgb(image, self.icc)
-        if self.orientation in _TRANSPOSE:
-            image = image.transpose(_TRANSPOSE[self.orientation])
+        if self.orientation in ORIENTATION_TRANSPOSE:
+            image = image.transpose(ORIENTATION_TRANSPOSE[self.orientation])
         if self.rotation:
-            image = image.transpose(_ROTATE_CLOCKWISE[self.rotation])
+            image = image.transpose(ROTATE_CLOCKWISE[self.rotation])
         return image
 
     def render(self, specs: Sequence[Spec], *, keep_pixels: bool = False) -> Iterator[Output]:

@@ -1,11 +1,14 @@
 """The sweeper: nothing stays queued or processing forever.
 
-`manage.py serve` runs `rqcron glowworm.cron`, which enqueues `sweep` every GLOWWORM_SWEEP_INTERVAL seconds.
-Each sweep looks at every queued or processing photo and asks RQ whether its render job (one fixed id per photo,
-processing.jobs.render_job_id) is live: waiting in the queue, scheduled for a retry, or running on a worker that
-is still alive. A photo without a live job, unchanged for GLOWWORM_STUCK_AFTER seconds, is put back in the
-queue. (The wait covers an upload, which commits its row a moment before it enqueues its render, and
-`reprocess --sync`, which renders in its own process without a job.)
+`manage.py serve` runs `rqcron glowworm.cron`, which enqueues `sweep` every GLOWWORM_SWEEP_INTERVAL seconds (30).
+Each sweep looks at every queued or processing photo and asks processing.liveness about its render: is one of its
+jobs (one fixed id per photo and stage, processing.jobs.render_job_id) waiting, scheduled for a retry, or running on
+a worker that is alive, or is a `reprocess --sync` process rendering it? When that can be checked and the answer is
+no (the worker's process on this host is gone, its Redis key has expired, the job is missing from Redis), the photo
+is put back in the queue at this sweep, whatever its age: a SIGKILLed worker or a Redis that lost its data heals
+within a sweep. Only when liveness cannot be verified does the sweep wait GLOWWORM_STUCK_AFTER seconds. Photos
+changed in the last GRACE seconds are left for the next sweep (an upload commits its row a moment before it queues
+its render).
 
 Processing photos go back to queued with a conditional UPDATE on the claim we saw (status and
 render_started_at), so a render that claimed the photo in the meantime is never disturbed. A photo whose
@@ -24,10 +27,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from gallery.models import Photo
-from processing import events, jobs
-from processing.liveness import LiveJobs
+from processing import events, jobs, liveness
 
 logger = logging.getLogger(__name__)
+
+# A photo changed this recently may be waiting for the enqueue that follows its commit: left for the next sweep.
+GRACE = timedelta(seconds=10)
 
 
 @dataclass
@@ -41,15 +46,12 @@ class SweepReport:
 
 
 def sweep(*, stuck_after: int | None = None) -> SweepReport:
-    """Re-enqueue queued and processing photos that have no live render job. Safe to run at any time."""
+    """Re-enqueue queued and processing photos whose render will not happen. Safe to run at any time."""
     jobs._drop_dead_connections()
     stuck_after = settings.GLOWWORM_STUCK_AFTER if stuck_after is None else stuck_after
     report = SweepReport()
-    # Photos changed within stuck_after are skipped: just uploaded or re-queued (the job may be on its way), or
-    # being rendered by `reprocess --sync` in a process of its own.
-    stuck = stuck_photo_ids(older_than=timedelta(seconds=stuck_after))
-    rows = Photo.all_objects.filter(pk__in=stuck).order_by("pk").values_list("pk", "status", "render_started_at")
-    for photo_id, status, render_started_at in rows:
+    rows = Photo.all_objects.filter(pk__in=stuck_photo_ids(unknown_after=timedelta(seconds=stuck_after)))
+    for photo_id, status, render_started_at in rows.order_by("pk").values_list("pk", "status", "render_started_at"):
         if status == Photo.Status.QUEUED:
             if jobs.requeue(photo_id) == "queued":
                 report.requeued.append(photo_id)
@@ -67,7 +69,7 @@ def sweep_job() -> str:
 
 def _rescue(photo_id: int, render_started_at, report: SweepReport) -> None:
     """A processing photo whose render died: back to the queue, or failed after too many tries."""
-    connection = django_rq.get_connection(jobs.QUEUE)
+    connection = django_rq.get_connection(jobs.MAINTENANCE_QUEUE)
     key = jobs.rescue_key(photo_id)
     rescues = connection.incr(key)
     connection.expire(key, 86400)
@@ -89,9 +91,15 @@ def _rescue(photo_id: int, render_started_at, report: SweepReport) -> None:
         report.rescued.append(photo_id)
 
 
-def stuck_photo_ids(*, older_than: timedelta) -> list[int]:
-    """Queued or processing photos, unchanged for `older_than`, with no live job (`reprocess --stuck`, doctor)."""
-    live = LiveJobs(django_rq.get_queue(jobs.QUEUE))
-    cutoff = timezone.now() - older_than
-    pending = Photo.all_objects.pending().filter(updated_at__lte=cutoff).order_by("pk").values_list("pk", flat=True)
-    return [photo_id for photo_id in pending if not live.is_live(jobs.render_job_id(photo_id))]
+def stuck_photo_ids(*, unknown_after: timedelta, dead_after: timedelta = GRACE) -> list[int]:
+    """Queued or processing photos whose render will verifiably not happen (unchanged for dead_after), or whose
+    render's liveness cannot be verified (unchanged for unknown_after). For the sweep, `reprocess --stuck`, doctor."""
+    live = liveness.LiveJobs(jobs.render_queues())
+    now = timezone.now()
+    pending = Photo.all_objects.pending().filter(updated_at__lte=now - min(dead_after, unknown_after))
+    stuck = []
+    for photo_id, updated_at in pending.order_by("pk").values_list("pk", "updated_at").iterator():
+        state = jobs.render_state(photo_id, live)
+        if state == liveness.DEAD or (state == liveness.UNKNOWN and updated_at <= now - unknown_after):
+            stuck.append(photo_id)
+    return stuck

@@ -81,7 +81,15 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture
 def user(django_user_model):
-    return django_user_model.objects.create_user("alice", "alice@example.com", "correct horse battery")
+    """The household's owner: a staff account (frames, playlists, accounts and everyone's photos are theirs to
+    manage), though not a superuser (the Django admin's model pages want that)."""
+    return django_user_model.objects.create_user("alice", "alice@example.com", "correct horse battery", is_staff=True)
+
+
+@pytest.fixture
+def member(django_user_model):
+    """An ordinary account: uploads, sees everything, manages only its own albums and photos."""
+    return django_user_model.objects.create_user("bob", "bob@example.com", "another long pass phrase")
 
 
 @pytest.fixture
@@ -101,6 +109,25 @@ def ready_photo(client, name: str = "formats/hopper.jpg"):
     photo_id = response.json()["id"]
     assert jobs.render_now(photo_id) == "ready"
     return Photo.objects.prefetch_related("variants").get(pk=photo_id)
+
+
+def render_chain(photo_id: int, **kwargs):
+    """Run a photo's render job in this process, then each stage it queues next, as the workers would; returns the
+    last stage's result ("ready", "failed", a Retry...)."""
+    from rq.job import Job
+    from rq.serializers import JSONSerializer
+
+    from processing import jobs
+
+    result = jobs.render_photo(photo_id, **kwargs)
+    while isinstance(result, str) and result.endswith(" rendered"):
+        job_id = jobs.render_job_id(photo_id, jobs.VARIANT)
+        queues = jobs.render_queues()
+        next_job = Job.fetch(job_id, connection=queues[0].connection, serializer=JSONSerializer)
+        for queue in queues:
+            queue.remove(job_id)
+        result = jobs.render_photo(photo_id, **next_job.kwargs)
+    return result
 
 
 def database_url() -> str:
@@ -141,7 +168,7 @@ def paused_render_env(pause_file: Path) -> dict:
 def run_burst_worker(media_root: Path, redis_url: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """A real `manage.py rqworker --burst` process against the test database and the given Redis."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "rqworker", "default", "--burst"],
+        [sys.executable, str(ROOT / "manage.py"), "worker", "--burst"],
         env=process_env(media_root, redis_url),
         capture_output=True,
         text=True,
@@ -195,7 +222,7 @@ class LiveStack:
             env=env, cwd=ROOT, stdout=self.logs["web"], stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.worker = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "rqworker", "default", "--with-scheduler"],
+            [sys.executable, str(ROOT / "manage.py"), "worker", "--with-scheduler"],
             env=env, cwd=ROOT, stdout=self.logs["worker"], stderr=subprocess.STDOUT,
         )  # fmt: skip
         wait_for_http(self.url + "/healthz", self.web)

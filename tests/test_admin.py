@@ -84,8 +84,8 @@ def test_reprocess_thumbnails_action_queues_a_thumbnail_only_render(
     photo.refresh_from_db()
     assert photo.status == Photo.Status.QUEUED
     job = Job.fetch(jobs.render_job_id(photo.pk), connection=redis_conn, serializer=JSONSerializer)
-    assert job.kwargs == {"stages": ["thumbnail"]}
-    assert django_rq.get_queue("default").get_job_ids() == [job.id]
+    assert job.kwargs == {"stages": ["thumbnail"], "origin": "bulk"}  # an operator's render: the bulk queue
+    assert django_rq.get_queue("bulk").get_job_ids() == [job.id]
 
 
 def test_retry_failed_action_requeues_only_failed_photos(staff_client, redis_conn, django_capture_on_commit_callbacks):
@@ -102,7 +102,7 @@ def test_retry_failed_action_requeues_only_failed_photos(staff_client, redis_con
     assert "Queued a retry for 1 photo." in html and "1 selected photo had not failed" in html
     assert Photo.objects.get(pk=failed.pk).status == Photo.Status.QUEUED
     assert Photo.objects.get(pk=ok.pk).status == Photo.Status.READY
-    assert django_rq.get_queue("default").get_job_ids() == [jobs.render_job_id(failed.pk)]
+    assert django_rq.get_queue("bulk").get_job_ids() == [jobs.render_job_id(failed.pk)]
 
 
 def test_deleting_in_the_admin_moves_to_the_trash_and_the_admin_restores(

@@ -18,6 +18,7 @@ PURE = {
     "processing.imaging",
     "processing.specs",
     "processing.formats",
+    "processing.stripping",
     "gallery.frames.schedules",
     "gallery.frames.slides",
 }
@@ -163,6 +164,23 @@ def test_processing_never_imports_from_gallery_frames(modules):
         if name == "gallery.frames" or name.startswith("gallery.frames.")
     ]
     assert offending == [], "processing must not depend on the frames app:\n" + "\n".join(offending)
+
+
+NESTED_APPS = ("gallery.frames", "gallery.sharing", "gallery.people")
+
+
+@pytest.mark.parametrize("app", NESTED_APPS)
+def test_only_the_project_layer_imports_a_nested_app(modules, app):
+    """gallery and processing never import a nested app (it hears about them through signals); glowworm mounts it."""
+    assert any(module.startswith(app + ".") for module in modules)
+    offending = [
+        f"{module} line {line}: {name}"
+        for module, path in modules.items()
+        if not (module == app or module.startswith(app + ".") or module.split(".")[0] == "glowworm")
+        for name, line in imported_names(module, path)
+        if name == app or name.startswith(app + ".")
+    ]
+    assert offending == [], f"only {app} itself and glowworm may import {app}:\n" + "\n".join(offending)
 
 
 def test_gallery_models_never_import_processing(modules):

@@ -8,8 +8,7 @@ import pytest
 from gallery.frames import auth, playlists
 from gallery.frames.models import Frame, Playlist
 from gallery.models import hash_token
-from processing import jobs
-from tests.conftest import DATA
+from tests.conftest import DATA, render_chain
 from tests.test_render import make_photo
 
 # Browser tests run last (tests/conftest.py): Playwright leaves an event loop in the main thread.
@@ -18,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.live]
 
 def rendered(media_root, name: str):
     photo = make_photo(media_root, DATA / "photos" / name, sha256=name.ljust(64, "f")[:64])
-    assert jobs.render_photo(photo.pk) == "ready"
+    assert render_chain(photo.pk) == "ready"
     return photo
 
 

@@ -15,7 +15,7 @@ from gallery.management.commands.cleanup_media import Command
 from gallery.models import Photo, Variant
 from processing import jobs
 from tests import private_redis
-from tests.conftest import DATA
+from tests.conftest import DATA, render_chain
 
 pytestmark = pytest.mark.django_db
 
@@ -128,12 +128,12 @@ def test_rows_whose_files_are_gone_are_repaired(
     assert "1 variant row without a file (re-rendering their photos); 1 photo without an original." in output
     assert not Variant.objects.filter(pk=thumb.pk).exists()
     job = Job.fetch(jobs.render_job_id(photo.pk), connection=redis_conn, serializer=JSONSerializer)
-    assert job.kwargs == {"missing_only": True}
+    assert job.kwargs == {"stages": ["thumbnail", "variant"], "missing_only": True, "origin": "bulk"}
     lost_original.refresh_from_db()
     assert (lost_original.status, lost_original.error) == (Photo.Status.FAILED, "The original file is missing.")
     assert "0 photos without an original" in cleanup()  # reported once, not every run
 
-    jobs.render_photo(photo.pk, missing_only=True)
+    render_chain(photo.pk, missing_only=True)
     photo.refresh_from_db()
     assert photo.status == Photo.Status.READY
     assert (media_root / photo.variants.get(name="thumb").file).is_file()

@@ -87,9 +87,9 @@ def own_redis(settings):
 
 @pytest.fixture
 def worker_process(redis_conn, redis_url, media_root):
-    """A real `manage.py rqworker` (not burst) that registers itself and heartbeats."""
+    """A real `manage.py worker` (not burst) that registers itself and heartbeats."""
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "rqworker", "default", "--name", "doctor-test-worker"],
+        [sys.executable, str(ROOT / "manage.py"), "worker", "--name", "doctor-test-worker"],
         env=process_env(media_root, redis_url),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -123,7 +123,10 @@ def test_doctor_passes_on_a_healthy_stack_and_shows_every_check(worker_process, 
     assert checks["disk"]["summary"].startswith(f"media {media_root} writable, ")
     assert checks["pillow"]["summary"].startswith(f"Pillow {PIL.__version__}: WEBP, AVIF, HEIC; libjpeg-turbo ")
     assert checks["redis"]["details"]["maxmemory_policy"] == "noeviction"
-    assert checks["queues"]["summary"] == "default: 0 waiting, 0 failed"
+    assert checks["queues"]["summary"] == (
+        "thumbs: 0 waiting, 0 failed; variants: 0 waiting, 0 failed; bulk: 0 waiting, 0 failed; "
+        "default: 0 waiting, 0 failed"
+    )
     assert checks["workers"]["summary"].startswith("1 worker alive, heartbeats ")
     assert checks["workers"]["summary"].endswith(", 0 busy")
     assert [row["name"] for row in checks["workers"]["details"]["workers"]] == ["doctor-test-worker"]
@@ -148,7 +151,7 @@ def test_doctor_text_output_has_one_line_per_check_with_timing_and_fix(redis_con
     assert len(failing) == 1 and "workers" in failing[0] and "no worker is alive" in failing[0]
     assert failing[0].endswith(" ms)")
     fix = lines[lines.index(failing[0]) + 1]
-    assert "fix:" in fix and "rqworker" in fix
+    assert "fix:" in fix and "manage.py worker" in fix
 
 
 @pytest.mark.live
@@ -251,7 +254,7 @@ def test_doctor_names_a_stuck_photo_and_the_command_that_fixes_it(media_root, re
     an_hour_ago = timezone.now() - timedelta(hours=1)
     Photo.objects.filter(pk__in=[stuck.pk, waiting.pk]).update(updated_at=an_hour_ago)
     # No worker runs in this test: the job stays in the queue, live.
-    Queue("default", connection=redis_conn, serializer=JSONSerializer).enqueue(
+    Queue("thumbs", connection=redis_conn, serializer=JSONSerializer).enqueue(
         jobs.render_photo, waiting.pk, job_id=jobs.render_job_id(waiting.pk)
     )
     status, checks = doctor()
@@ -261,11 +264,11 @@ def test_doctor_names_a_stuck_photo_and_the_command_that_fixes_it(media_root, re
     assert finding["details"]["stuck"] == [stuck.pk]  # not `waiting` (live job), not `fresh` (too young)
     assert f"(ids {stuck.pk})" in finding["summary"]
     assert "python manage.py reprocess --stuck" in finding["fix"]
-    assert checks["queues"]["details"]["default"]["depth"] == 1
+    assert checks["queues"]["details"]["thumbs"]["depth"] == 1
 
     # A job that a dead worker had started is not live either.
     redis_conn.delete(f"rq:job:{jobs.render_job_id(waiting.pk)}")
-    redis_conn.delete("rq:queue:default")
+    redis_conn.delete("rq:queue:thumbs")
     finding = doctor()[1]["stuck photos"]
     assert finding["details"]["stuck"] == [stuck.pk, waiting.pk]
     limit = doctor_checks.age_text(doctor_checks.default_stuck_after())
@@ -355,13 +358,13 @@ def test_doctor_names_a_photo_whose_worker_died_mid_render(media_root, redis_con
     pause.touch()
     photo = make_photo(media_root, status=Photo.Status.QUEUED)
     worker = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "rqworker", "default", "--name", "doctor-dying-worker"],
+        [sys.executable, str(ROOT / "manage.py"), "worker", "--name", "doctor-dying-worker"],
         env=process_env(media_root, redis_url, **paused_render_env(pause)),
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,  # so the work-horse it forks dies with it
     )  # fmt: skip
     try:
-        Queue("default", connection=redis_conn, serializer=JSONSerializer).enqueue(
+        Queue("thumbs", connection=redis_conn, serializer=JSONSerializer).enqueue(
             jobs.render_photo, photo.pk, job_id=jobs.render_job_id(photo.pk)
         )
         deadline = time.monotonic() + 30

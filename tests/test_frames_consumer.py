@@ -6,6 +6,7 @@ import json
 import secrets
 from datetime import time
 
+import django_rq
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -18,7 +19,7 @@ from gallery.services import rotate_photo
 from gallery.trash import trash_photos
 from glowworm.asgi import application
 from processing import jobs
-from tests.conftest import DATA
+from tests.conftest import DATA, render_chain
 from tests.gallery_factories import make_photo_row
 from tests.test_live_updates import ORIGIN, receive_until, session_headers
 from tests.test_render import make_photo
@@ -121,7 +122,7 @@ def test_settings_order_and_deletion_are_pushed(redis_conn, media_root):
 @pytest.mark.django_db(transaction=True)
 def test_a_rotated_and_rerendered_photo_reaches_the_frame(redis_conn, media_root):
     photo = make_photo(media_root, DATA / "photos" / "landscape_orientation_1.jpg")
-    assert jobs.render_photo(photo.pk) == "ready"
+    assert render_chain(photo.pk) == "ready"
     playlist = Playlist.objects.create(name="Hall")
     playlists.add_photos(playlist=playlist, photo_ids=[photo.pk])
     _, secret = make_frame("Hall frame", playlist)
@@ -131,7 +132,7 @@ def test_a_rotated_and_rerendered_photo_reaches_the_frame(redis_conn, media_root
         before = state["slides"][0]["photos"][0]
         assert before["width"] > before["height"]
         await database_sync_to_async(lambda: rotate_photo(photo=Photo.objects.get(pk=photo.pk), degrees=90))()
-        await database_sync_to_async(jobs.render_photo)(photo.pk)  # what the worker does
+        await database_sync_to_async(render_chain)(photo.pk)  # what the worker does
         after = await receive_until(
             socket, lambda m: '"type": "state"' in m and json.loads(m)["slides"][0]["photos"][0]["height"] > 1000
         )
@@ -284,7 +285,8 @@ def test_a_frame_gets_the_display_size_of_its_screens_bucket(redis_conn, media_r
 
     screens.record_screen(frame, width=5120, height=2880)  # no bucket holds it: the largest landscape one
     assert list(DisplaySize.objects.values_list("width", "height")) == [(3840, 2160)]
-    assert "display-3840x2160" in {spec.name for spec in jobs.current_specs()}
+    assert jobs.wanted_display_sizes([photo.pk]) == {photo.pk: {(3840, 2160)}}  # only for the photos it shows
+    assert "display-3840x2160" not in {spec.name for spec in jobs.current_specs()}
     screens.record_screen(frame, width=1200, height=700)  # a 720p bucket; the 4K one is used by no frame now
     assert list(DisplaySize.objects.values_list("width", "height")) == [(1280, 720)]
     assert Frame.objects.get(pk=frame.pk).screen_size == "1200×700"
@@ -293,7 +295,8 @@ def test_a_frame_gets_the_display_size_of_its_screens_bucket(redis_conn, media_r
     assert shown["width"] == 800  # the next-best size meanwhile (thumb2x)
     assert Photo.objects.get(pk=photo.pk).status == Photo.Status.READY  # reading the state queues nothing
     assert screens.request_display_renders([frame.pk]) == 1
-    assert Photo.objects.get(pk=photo.pk).status == Photo.Status.QUEUED
+    assert Photo.objects.get(pk=photo.pk).status == Photo.Status.READY  # a display job leaves the status alone
+    assert [job.id for job in django_rq.get_queue("bulk").jobs] == [jobs.render_job_id(photo.pk, jobs.DISPLAY)]
     run_worker()
     photo = Photo.objects.get(pk=photo.pk)
     assert photo.status == Photo.Status.READY and "display-1280x720" in photo.variants_by_name

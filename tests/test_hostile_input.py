@@ -384,6 +384,8 @@ OPEN_URL_NAMES = {"login", "admin:login", "healthz", "frame"}
 # of a browser that shows a code.
 FRAME_SECRET_URL_NAMES = {"frame-state", "frame-variant"}
 PAIRING_URL_NAMES = {"frame-qr"}
+# Share links and invites: the token in the URL is the key, and a wrong one (the sample "x") finds nothing.
+TOKEN_URL_NAMES = {"share", "share-photo", "share-variant", "share-download", "invite"}
 SAMPLE_VALUES = {"int": "1", "str": "x", "path": "variants/ab/x.webp", "slug": "x", "uuid": "0" * 32}
 
 
@@ -409,6 +411,8 @@ def expected_anonymous_answer(name: str) -> tuple[int, str]:
         return 403, "This browser is not a paired frame."
     if name in PAIRING_URL_NAMES:
         return 403, "403 Forbidden"
+    if name in TOKEN_URL_NAMES:
+        return 404, ""
     if name.startswith("api:"):
         return 401, '{"error": "Log in or send an API token'
     if name == "setup":
@@ -420,7 +424,7 @@ def test_anonymous_requests_to_every_url_are_sent_to_log_in(user):
     urls = list(every_url())
     assert len(urls) > 60  # the gallery, the API, the admin and the RQ dashboard
     names = {name for name, _ in urls}
-    assert FRAME_SECRET_URL_NAMES | PAIRING_URL_NAMES | OPEN_URL_NAMES <= names
+    assert FRAME_SECRET_URL_NAMES | PAIRING_URL_NAMES | TOKEN_URL_NAMES | OPEN_URL_NAMES <= names
     for name, url in urls:
         if name in OPEN_URL_NAMES:
             continue

@@ -126,7 +126,7 @@ def test_the_users_clockwise_turn_comes_on_top_of_the_exif_orientation(rotation:
 def _stored_for(upright: Image.Image, orientation: int) -> Image.Image:
     """The pixels a camera stores for this EXIF orientation (the inverse of what a viewer applies)."""
     inverse = {6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}
-    transpose = inverse.get(orientation, imaging._TRANSPOSE.get(orientation))
+    transpose = inverse.get(orientation, imaging.ORIENTATION_TRANSPOSE.get(orientation))
     return upright.transpose(transpose) if transpose is not None else upright.copy()
 
 

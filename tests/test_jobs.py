@@ -20,7 +20,7 @@ from gallery import storage
 from gallery.models import Photo
 from processing import jobs, liveness, sweeper
 from tests import private_redis
-from tests.conftest import DATA
+from tests.conftest import DATA, render_chain
 
 pytestmark = pytest.mark.django_db
 
@@ -48,8 +48,14 @@ def age(photo: Photo, seconds: int = 3600) -> None:
 
 def test_render_marks_photo_ready_with_every_output(client_logged_in, redis_conn, media_root):
     photo = upload(client_logged_in)
-    assert jobs.render_photo(photo.pk) == "ready"
+    assert jobs.render_photo(photo.pk) == "thumbnail rendered"
     photo.refresh_from_db()
+    assert photo.status == Photo.Status.PROCESSING and set(photo.variants_by_name) == {"thumb", "thumb2x"}
+    variant_job = Job.fetch(jobs.render_job_id(photo.pk, "variant"), connection=redis_conn, serializer=JSONSerializer)
+    assert variant_job.origin == "variants" and variant_job.kwargs["stages"] == ["variant"]
+    assert render_chain(photo.pk) == "not queued; nothing to do"  # the thumbnail job's second run
+    assert jobs.render_photo(photo.pk, **variant_job.kwargs) == "ready"
+    photo = Photo.objects.get(pk=photo.pk)
     assert photo.status == Photo.Status.READY
     assert set(photo.variants_by_name) == {spec.name for spec in jobs.current_specs()}
     assert all((media_root / variant.file).is_file() for variant in photo.variants.all())
@@ -97,7 +103,7 @@ def test_transient_error_returns_retry_and_the_retry_finishes(client_logged_in, 
     photo.refresh_from_db()
     assert photo.status == Photo.Status.PROCESSING  # not failed: the retry (the same job id) takes it on
 
-    assert jobs.render_photo(photo.pk) == "ready"
+    assert render_chain(photo.pk) == "ready"
     photo.refresh_from_db()
     assert photo.status == Photo.Status.READY
 
@@ -119,9 +125,10 @@ def test_another_jobs_render_does_not_claim_a_processing_photo(client_logged_in,
 
 def test_enqueue_render_twice_queues_one_job(client_logged_in, redis_conn):
     photo = upload(client_logged_in)
+    redis_conn.flushdb()  # the upload's own enqueue
     assert jobs.enqueue_render(photo.pk) is True
     assert jobs.enqueue_render(photo.pk) is False
-    queue = django_rq.get_queue("default", commit_mode="auto")
+    queue = django_rq.get_queue("thumbs", commit_mode="auto")
     assert queue.get_job_ids() == [jobs.render_job_id(photo.pk)]
     assert Job.fetch(jobs.render_job_id(photo.pk), connection=redis_conn, serializer=JSONSerializer).timeout == 600
 
@@ -148,7 +155,7 @@ def test_sweeper_leaves_a_photo_with_a_live_job_alone(client_logged_in, redis_co
 
 def test_sweeper_rescues_processing_photo_whose_job_failed(client_logged_in, redis_conn, run_worker):
     photo = upload(client_logged_in)
-    queue = django_rq.get_queue("default", commit_mode="auto")
+    queue = django_rq.get_queue("thumbs", commit_mode="auto")
     job = queue.enqueue(jobs.render_photo, args=(photo.pk,), job_id=jobs.render_job_id(photo.pk))
     redis_conn.delete(queue.key)  # a worker took it (and the upload's own enqueue) off the queue ...
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING, render_started_at=timezone.now())
@@ -169,7 +176,7 @@ def test_sweeper_rescues_processing_photo_whose_job_failed(client_logged_in, red
 @pytest.mark.live
 def test_sweeper_sees_a_started_job_whose_worker_process_died(client_logged_in, redis_conn):
     photo = upload(client_logged_in)
-    queue = django_rq.get_queue("default", commit_mode="auto")
+    queue = django_rq.get_queue("thumbs", commit_mode="auto")
     dead = subprocess.Popen(["true"])
     dead.wait()
     worker = Worker([queue], connection=redis_conn, name="killed-worker")
@@ -185,19 +192,21 @@ def test_sweeper_sees_a_started_job_whose_worker_process_died(client_logged_in, 
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING, render_started_at=timezone.now())
     job = Job.fetch(job.id, connection=redis_conn, serializer=JSONSerializer)
     assert job.get_status() == "started"
-    assert liveness.job_is_live(job.id, queue) is False
-    assert liveness.LiveJobs(queue).is_live(job.id) is False
+    assert liveness.LiveJobs([queue], ids=[job.id]).state(job.id) == liveness.DEAD
+    assert liveness.LiveJobs(jobs.render_queues()).state(job.id) == liveness.DEAD
+    assert jobs.render_state(photo.pk) == liveness.DEAD
 
     redis_conn.hset(worker.key, "pid", os.getpid())  # the same job on a live worker
-    assert liveness.job_is_live(job.id, queue) is True
-    assert liveness.LiveJobs(queue).is_live(job.id) is True
+    assert liveness.LiveJobs([queue], ids=[job.id]).state(job.id) == liveness.LIVE
+    assert liveness.LiveJobs(jobs.render_queues()).state(job.id) == liveness.LIVE
+    assert jobs.render_state(photo.pk) == liveness.LIVE
 
 
 def test_sweeper_gives_up_after_repeated_interrupted_renders(client_logged_in, redis_conn, settings):
     settings.GLOWWORM_RENDER_MAX_RESCUES = 2
     photo = upload(client_logged_in)
     for attempt in range(3):
-        redis_conn.delete("rq:queue:default")  # the render "dies" each time before it finishes
+        redis_conn.delete("rq:queue:thumbs")  # the render "dies" each time before it finishes
         Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.PROCESSING, render_started_at=timezone.now())
         age(photo)
         report = sweeper.sweep()
@@ -227,7 +236,7 @@ def test_rerender_waits_for_a_render_that_is_only_finishing_its_bookkeeping(
     import threading
 
     photo = upload(client_logged_in)
-    queue = django_rq.get_queue("default", commit_mode="auto")
+    queue = django_rq.get_queue("thumbs", commit_mode="auto")
     worker = Worker([queue], connection=redis_conn, name="finishing-worker")
     worker.register_birth()
     job = queue.enqueue(jobs.render_photo, args=(photo.pk,), job_id=jobs.render_job_id(photo.pk))
@@ -246,7 +255,10 @@ def test_rerender_waits_for_a_render_that_is_only_finishing_its_bookkeeping(
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs.requeue(photo.pk, stages=["thumbnail"]) == "queued"
     assert Photo.objects.get(pk=photo.pk).status == Photo.Status.QUEUED
-    assert Job.fetch(job.id, connection=redis_conn, serializer=JSONSerializer).kwargs == {"stages": ["thumbnail"]}
+    assert Job.fetch(job.id, connection=redis_conn, serializer=JSONSerializer).kwargs == {
+        "stages": ["thumbnail"],
+        "origin": "upload",
+    }
 
     # The worker takes the new job and is really rendering: nothing to add.
     redis_conn.delete(queue.key)

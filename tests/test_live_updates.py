@@ -11,8 +11,7 @@ from django.conf import settings
 
 from gallery.models import Photo
 from glowworm.asgi import application
-from processing import jobs
-from tests.conftest import DATA
+from tests.conftest import DATA, render_chain
 from tests.test_render import make_photo
 
 ORIGIN = b"http://127.0.0.1:8000"
@@ -70,7 +69,7 @@ def test_render_pushes_thumbnail_fragment_to_logged_in_socket(client_logged_in, 
         communicator = WebsocketCommunicator(application, "/ws/gallery/", headers=session_headers(client_logged_in))
         connected, _ = await communicator.connect()
         assert connected
-        await database_sync_to_async(jobs.render_photo)(photo.pk)
+        await database_sync_to_async(render_chain)(photo.pk)
         processing = await receive_until(communicator, lambda m: f'id="photo-{photo.pk}"' in m)
         assert 'data-status="processing"' in processing
         ready = await receive_until(communicator, lambda m: 'data-status="ready"' in m)
@@ -84,7 +83,7 @@ def test_render_pushes_thumbnail_fragment_to_logged_in_socket(client_logged_in, 
 def test_reconnecting_page_catches_up_from_the_database(client_logged_in, media_root):
     """A push missed while the socket was away must not leave a placeholder stuck."""
     shown = make_photo(media_root, DATA / "formats" / "hopper.jpg")
-    jobs.render_photo(shown.pk)  # rendered while no socket listened
+    render_chain(shown.pk)  # rendered while no socket listened
     newer = make_photo(media_root, DATA / "formats" / "hopper_gray.jpg")  # uploaded in another tab meanwhile
 
     async def scenario():

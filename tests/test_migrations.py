@@ -4,7 +4,7 @@ an admin permission and an admin log entry, migrates to the latest schema with n
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -150,3 +150,30 @@ def test_frame_rows_permissions_and_log_entries_survive_the_move_to_the_frames_a
     assert entry.content_type == ContentType.objects.get_for_model(Frame)
     assert entry.get_edited_object() == frame
     assert entry.get_admin_url() == f"/admin/frames/frame/{frame.pk}/change/"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_photos_from_before_library_month_get_theirs_in_the_servers_time_zone(settings):
+    settings.TIME_ZONE = "America/New_York"
+    try:
+        apps = migrate([("gallery", "0014_photo_library_month")])
+        Photo_ = apps.get_model("gallery", "Photo")
+        moments = {
+            # Taken 1 March 03:00 UTC: still February in New York.
+            "taken": (datetime(2024, 3, 1, 3, tzinfo=UTC), datetime(2025, 1, 5, tzinfo=UTC)),
+            # No date taken: the upload's month, 1 June 02:00 UTC being 31 May in New York.
+            "uploaded": (None, datetime(2023, 6, 1, 2, tzinfo=UTC)),
+        }
+        ids = {}
+        for number, (name, (taken_at, created_at)) in enumerate(moments.items()):
+            ids[name] = Photo_.objects.create(
+                sha256=f"m{number}".ljust(64, "0"), original=f"originals/m{number}.jpg", format="JPEG",
+                file_size=1, width=1, height=1, taken_at=taken_at, created_at=created_at,
+            ).pk  # fmt: skip
+        assert Photo_.objects.filter(library_month__isnull=False).count() == 0
+        migrate()
+    finally:
+        migrate()
+    months = dict(Photo.objects.values_list("pk", "library_month"))
+    assert str(months[ids["taken"]]) == "2024-02-01"
+    assert str(months[ids["uploaded"]]) == "2023-05-01"

@@ -9,7 +9,7 @@ from PIL import Image
 from gallery import storage
 from gallery.models import Photo, Variant
 from processing import jobs
-from tests.conftest import DATA
+from tests.conftest import DATA, render_chain
 
 
 def make_photo(media_root, source, **fields) -> Photo:
@@ -29,7 +29,7 @@ def make_photo(media_root, source, **fields) -> Photo:
 @pytest.mark.django_db
 def test_render_job_makes_every_spec_and_marks_ready(media_root):
     photo = make_photo(media_root, DATA / "photos" / "portrait_orientation_6.jpg")
-    assert jobs.render_photo(photo.pk) == "ready"
+    assert render_chain(photo.pk) == "ready"
     photo.refresh_from_db()
     assert photo.status == Photo.Status.READY and photo.error == ""
     assert (photo.width, photo.height) == (1200, 1800)
@@ -46,9 +46,9 @@ def test_render_job_makes_every_spec_and_marks_ready(media_root):
 @pytest.mark.django_db
 def test_second_run_of_a_render_job_is_harmless(media_root):
     photo = make_photo(media_root, DATA / "formats" / "hopper.jpg")
-    jobs.render_photo(photo.pk)
+    render_chain(photo.pk)
     files = set(Variant.objects.values_list("file", flat=True))
-    assert jobs.render_photo(photo.pk) != "ready"  # not queued any more: nothing claimed, nothing changed
+    assert render_chain(photo.pk) != "ready"  # not queued any more: nothing claimed, nothing changed
     assert set(Variant.objects.values_list("file", flat=True)) == files
     assert all((media_root / name).is_file() for name in files)
 
@@ -57,10 +57,10 @@ def test_second_run_of_a_render_job_is_harmless(media_root):
 def test_rerender_replaces_variant_files_without_orphans(media_root, settings):
     settings.GLOWWORM_REPLACED_FILE_GRACE = 0  # delete replaced files at once (the grace period: test_reprocess)
     photo = make_photo(media_root, DATA / "formats" / "hopper.jpg")
-    jobs.render_photo(photo.pk)
+    render_chain(photo.pk)
     old_files = set(Variant.objects.values_list("file", flat=True))
     Photo.objects.filter(pk=photo.pk).update(status=Photo.Status.QUEUED)
-    jobs.render_photo(photo.pk)
+    render_chain(photo.pk)
     new_files = set(Variant.objects.values_list("file", flat=True))
     assert not old_files & new_files
     on_disk = {str(path.relative_to(media_root)) for path in (media_root / "variants").rglob("*") if path.is_file()}
@@ -70,7 +70,7 @@ def test_rerender_replaces_variant_files_without_orphans(media_root, settings):
 @pytest.mark.django_db
 def test_render_job_marks_a_damaged_image_failed_with_a_reason(media_root):
     photo = make_photo(media_root, DATA / "bad" / "truncated_jpeg.jpg")
-    jobs.render_photo(photo.pk)
+    render_chain(photo.pk)
     photo.refresh_from_db()
     assert photo.status == Photo.Status.FAILED
     assert photo.error.startswith("The image is damaged or cut short and cannot be read (image file is truncated")
@@ -81,7 +81,7 @@ def test_render_job_marks_a_damaged_image_failed_with_a_reason(media_root):
 def test_render_job_with_missing_original_fails_with_a_reason(media_root):
     photo = make_photo(media_root, DATA / "formats" / "hopper.jpg")
     (media_root / photo.original).unlink()
-    jobs.render_photo(photo.pk)
+    render_chain(photo.pk)
     photo.refresh_from_db()
     assert photo.status == Photo.Status.FAILED and "missing" in photo.error
 
@@ -93,7 +93,7 @@ def test_uploads_are_rendered_by_a_real_worker(client_logged_in, run_worker, red
             response = client_logged_in.post("/api/images/", {"file": handle})
         assert response.status_code == 201
         ids.append(response.json()["id"])
-    assert django_rq.get_queue("default").count == 2  # enqueued on commit
+    assert django_rq.get_queue("thumbs").count == 2  # enqueued on commit; their variant stages follow
     run_worker()
     for pk, upright in zip(ids, [(1800, 1200), (1200, 1800)], strict=True):
         body = client_logged_in.get(f"/api/images/{pk}/").json()
@@ -118,7 +118,7 @@ def test_photo_requeued_during_its_render_is_rendered_again_by_the_same_job(medi
         return real_save_variant(photo_, output)
 
     monkeypatch.setattr(jobs, "save_variant", save_variant_and_rotate_once)
-    assert jobs.render_photo(photo.pk) == "ready"
+    assert render_chain(photo.pk) == "ready"
     photo.refresh_from_db()
     assert photo.status == Photo.Status.READY
     assert (photo.width, photo.height) == (1200, 1800)  # the turn was rendered, not left waiting

@@ -163,7 +163,7 @@ def test_stuck_selects_pending_photos_without_a_live_job(client_logged_in, redis
 def worker(transactional_db, media_root, private_redis_url, redis_conn, tmp_path):
     log = open(tmp_path / "worker.log", "w+")
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "rqworker", "default"],
+        [sys.executable, str(ROOT / "manage.py"), "worker"],
         env=process_env(media_root, private_redis_url), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     deadline = time.monotonic() + 30

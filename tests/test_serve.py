@@ -30,6 +30,19 @@ def processes_with_env(key: str, value: str) -> list[int]:
     return found
 
 
+def command_line(pid: int) -> list[str]:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:
+        return []
+
+
+def niceness(pid: int) -> int:
+    """Field 19 of /proc/<pid>/stat (after the command name in parentheses)."""
+    stat = (Path("/proc") / str(pid) / "stat").read_text()
+    return int(stat.rpartition(")")[2].split()[16])
+
+
 def wait_for_health(url: str, server: subprocess.Popen, workers: int, timeout: float = 60) -> dict:
     """/healthz once it counts `workers` workers (it answers 200 from the first one on)."""
     deadline = time.monotonic() + timeout
@@ -72,12 +85,18 @@ def test_serve_starts_everything_and_sigterm_stops_every_child(tmp_path):
         assert var_dir.stat().st_mode & 0o777 == 0o700  # the database, the key and Redis: only for this user
         assert (var_dir / "glowworm.sqlite3").exists()
         children = processes_with_env("GLOWWORM_VAR_DIR", str(var_dir))
-        assert len(children) >= 4  # redis, web, two workers (and their helpers)
+        assert len(children) >= 5  # redis, two web processes, two workers (and their helpers)
+        commands = {pid: command_line(pid) for pid in children}
+        web = [pid for pid, argv in commands.items() if "daphne" in " ".join(argv)]
+        assert len(web) == 2 and all("--fd" in commands[pid] for pid in web)  # one shared listening socket
+        workers = [pid for pid, argv in commands.items() if "worker" in argv]
+        assert workers and all(niceness(pid) == 10 for pid in workers)  # renders never starve the web
+        assert all(niceness(pid) == 0 for pid in web)
     finally:
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output
-    for prefix in ("redis ", "web ", "worker.1 |", "worker.2 |"):
+    for prefix in ("redis ", "web.1 ", "web.2 ", "worker.1 |", "worker.2 |"):
         assert any(line.startswith(prefix) for line in output.splitlines()), prefix
     assert "Stopped." in output
     assert processes_with_env("GLOWWORM_VAR_DIR", str(var_dir)) == []

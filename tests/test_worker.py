@@ -6,6 +6,7 @@ import zlib
 import django_rq
 import pytest
 from django.test import Client
+from django_rq.settings import get_queues_map
 from rq import Worker
 from rq.serializers import JSONSerializer
 
@@ -61,7 +62,8 @@ def test_the_rq_dashboard_reads_json_jobs(redis_conn, django_user_model):
     jobs.enqueue_render(42)
     staff = Client()
     staff.force_login(django_user_model.objects.create_superuser("root", "r@example.com", "correct horse battery"))
-    page = staff.get("/admin/rq/queues/0/")
+    thumbs = get_queues_map()["thumbs"]  # the dashboard's own numbering of the queues
+    page = staff.get(f"/admin/rq/queues/{thumbs}/")
     assert page.status_code == 200 and jobs.render_job_id(42) in page.content.decode()
-    detail = staff.get(f"/admin/rq/queues/0/{jobs.render_job_id(42)}/")
+    detail = staff.get(f"/admin/rq/queues/{thumbs}/{jobs.render_job_id(42)}/")
     assert detail.status_code == 200 and "render_photo" in detail.content.decode()

@@ -18,12 +18,7 @@ def create_playlist(*, name: str) -> Playlist:
 def _changed(playlist: Playlist) -> None:
     Playlist.objects.filter(pk=playlist.pk).update(updated_at=timezone.now())
     playlist_id = playlist.pk
-    transaction.on_commit(lambda: _tell_frames(frames_showing_playlists({playlist_id})), robust=True)
-
-
-def _tell_frames(frame_ids: list[int]) -> None:
-    events.sync(frame_ids)
-    screens.request_display_renders(frame_ids)
+    transaction.on_commit(lambda: screens.tell_frames(frames_showing_playlists({playlist_id})), robust=True)
 
 
 @transaction.atomic

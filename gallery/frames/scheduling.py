@@ -8,7 +8,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from gallery.frames import events, screens, status
+from gallery.frames import screens, status
 from gallery.frames.models import Frame
 from gallery.frames.state import program
 
@@ -22,9 +22,8 @@ def apply_schedules(now: datetime | None = None) -> int:
         key = program(frame, now).key
         if key != frame.schedule_state:
             Frame.objects.filter(pk=frame.pk).update(schedule_state=key)
-            events.sync([frame.pk])
+            screens.tell_frames([frame.pk])
             status.push_status(frame.pk)
-            screens.request_display_renders([frame.pk])
             changed += 1
     status.mark_silent_frames_offline(now)
     return changed
@@ -36,8 +35,7 @@ def settings_changed(frame: Frame) -> None:
     frame_id = frame.pk
 
     def tell_the_frame() -> None:
-        events.sync([frame_id])
+        screens.tell_frames([frame_id])
         status.push_status(frame_id)
-        screens.request_display_renders([frame_id])
 
     transaction.on_commit(tell_the_frame, robust=True)

@@ -9,13 +9,15 @@ renderer produce an output of any size it likes: the table of display sizes hold
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 
-from gallery.frames.models import Frame
-from gallery.frames.state import read_state
+from gallery.frames import events
+from gallery.frames.models import Frame, Playlist
+from gallery.frames.state import playlists_of, read_state
 from gallery.models import DisplaySize
 from processing import jobs
-from processing.specs import VARIANT, display_spec
+from processing.specs import display_spec
 
 logger = logging.getLogger(__name__)
 
@@ -52,26 +54,40 @@ def drop_unused_display_sizes() -> None:
 
 
 def request_display_renders(frame_ids: Iterable[int]) -> int:
-    """Queue renders of the display size of each frame's bucket, for the photos it shows that lack a variant big
-    enough (the frame shows the next-best size meanwhile). Returns how many renders were queued."""
+    """Queue the display size of each frame's bucket for the ready photos it shows that lack a variant big enough
+    (the frame shows the next-best size meanwhile; photos still rendering get it from their own render). Returns
+    how many photos were queued."""
     queued = 0
     frames = Frame.objects.filter(pk__in=list(frame_ids), secret_digest__isnull=False, display_size__isnull=False)
     for frame in frames.select_related("display_size"):
-        state = read_state(frame)
-        if not state.lacking:
-            continue
         spec_name = display_spec(frame.display_size.width, frame.display_size.height).name
-        queued_here = 0
-        for photo in state.lacking:
-            if queued_here >= MISSING_RENDERS_PER_FRAME:
-                break
-            if spec_name in photo.variants_by_name:
-                continue
+        lacking = [photo for photo in read_state(frame).lacking if spec_name not in photo.variants_by_name]
+        for photo in lacking[:MISSING_RENDERS_PER_FRAME]:
             try:
-                if jobs.requeue(photo.pk, stages=[VARIANT], missing_only=True) == "queued":
-                    queued_here += 1
+                queued += jobs.enqueue_display(photo.pk)
             except Exception:  # Redis away: the frame's next change or report asks again
-                logger.warning("Could not queue a display render for photo %s", photo.pk, exc_info=True)
-                return queued + queued_here
-        queued += queued_here
+                logger.warning("Could not queue display sizes for photo %s", photo.pk, exc_info=True)
+                return queued
     return queued
+
+
+def tell_frames(frame_ids: list[int]) -> None:
+    """What these frames show changed: they read their state again, and what they now lack is rendered."""
+    events.sync(frame_ids)
+    request_display_renders(frame_ids)
+
+
+def display_sizes_needed(photo_ids: list[int]) -> dict[int, set[tuple[int, int]]]:
+    """For each of these photos, the display size buckets of the frames that show it (its playlist now or by
+    schedule, followed albums included): what the renderer makes for it beyond the sizes every photo gets."""
+    wanted: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    frames = Frame.objects.filter(secret_digest__isnull=False, display_size__isnull=False).select_related(
+        "display_size"
+    )
+    asked = set(photo_ids)
+    for frame in frames:
+        size = (frame.display_size.width, frame.display_size.height)
+        for playlist in Playlist.objects.filter(pk__in=playlists_of(frame)):
+            for photo_id in asked.intersection(playlist.photo_ids()):
+                wanted[photo_id].add(size)
+    return wanted

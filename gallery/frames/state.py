@@ -204,3 +204,16 @@ def playlists_with_photos(photo_ids: list[int]) -> set[int]:
 
 def frames_showing_photos(photo_ids: list[int]) -> list[int]:
     return frames_showing_playlists(playlists_with_photos(photo_ids))
+
+
+def frames_following_albums(album_ids: list[int]) -> list[int]:
+    playlists = set(PlaylistAlbum.objects.filter(album_id__in=album_ids).values_list("playlist_id", flat=True))
+    return frames_showing_playlists(playlists)
+
+
+def playlists_of(frame: Frame) -> set[int]:
+    """The playlists a frame shows now or may switch to by schedule."""
+    ids = set(FrameSchedule.objects.filter(frame=frame, playlist__isnull=False).values_list("playlist_id", flat=True))
+    if frame.playlist_id:
+        ids.add(frame.playlist_id)
+    return ids

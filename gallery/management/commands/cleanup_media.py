@@ -69,7 +69,7 @@ class Command(BaseCommand):
             )
             for photo_id in photos_to_rerender:
                 if photo_id not in lost_ids:
-                    jobs.requeue(photo_id, missing_only=True)
+                    jobs.requeue(photo_id, missing_only=True, origin=jobs.BULK)
 
         self.stdout.write(
             f"{verb} {len(orphans)} unreferenced file{'s' if len(orphans) != 1 else ''} "

@@ -63,8 +63,9 @@ class Command(BaseCommand):
             what = f"missing {options['only'] or 'outputs'}"
 
         if options["dry_run"]:
+            wanted = jobs.wanted_display_sizes([photo.pk for photo in photos])
             for photo in photos:
-                specs = jobs.specs_for(photo, stages=stages, missing_only=missing_only)
+                specs = jobs.specs_for(photo, stages=stages, missing_only=missing_only, wanted=wanted)
                 names = ", ".join(spec.name for spec in specs)
                 self.stdout.write(f"photo {photo.pk} {photo} [{photo.status}]: would render {names}")
             self.stdout.write(f"{total} photo{'s' if total != 1 else ''} would be re-rendered ({what}).")
@@ -103,17 +104,19 @@ class Command(BaseCommand):
         if options["failed"]:
             photos = photos.filter(status=Photo.Status.FAILED)
         if options["stuck"]:
-            ids = sweeper.stuck_photo_ids(older_than=timedelta(minutes=options["older_than"]))
+            older_than = timedelta(minutes=options["older_than"])
+            ids = sweeper.stuck_photo_ids(unknown_after=older_than, dead_after=older_than)
             photos = photos.filter(pk__in=ids)
         if options["album"]:
             photos = photos.filter(pk__in=self.album_photo_ids(options["album"]))
         if options["since"]:
             photos = photos.filter(created_at__gte=self.parse_since(options["since"]))
         if options["missing"]:
+            ready = list(photos.filter(status=Photo.Status.READY))
+            # The display sizes frames need, asked once for all of them (frames answer per frame, not per photo).
+            wanted = jobs.wanted_display_sizes([photo.pk for photo in ready])
             photos = [
-                photo
-                for photo in photos.filter(status=Photo.Status.READY)
-                if jobs.specs_for(photo, stages=stages, missing_only=True)
+                photo for photo in ready if jobs.specs_for(photo, stages=stages, missing_only=True, wanted=wanted)
             ]
         return list(photos)
 
@@ -175,14 +178,14 @@ class Command(BaseCommand):
         ids = [photo.pk for photo in photos]
         outcomes = {"queued": 0, "busy": 0, "gone": 0}
         for photo_id in ids:
-            outcomes[jobs.requeue(photo_id, stages=stages, missing_only=missing_only)] += 1
+            outcomes[jobs.requeue(photo_id, stages=stages, missing_only=missing_only, origin=jobs.BULK)] += 1
         self.stdout.write(
             f"Queued {outcomes['queued']}; {outcomes['busy']} already queued or rendering."
             + (f" {outcomes['gone']} deleted meanwhile." if outcomes["gone"] else "")
         )
         if not wait:
             return []
-        connection = django_rq.get_queue(jobs.QUEUE).connection
+        connection = django_rq.get_connection(jobs.MAINTENANCE_QUEUE)
         if Worker.count(connection=connection) == 0:
             # Not an error: a worker may be restarting, and workers that outlived a Redis restart keep working
             # without being listed again.

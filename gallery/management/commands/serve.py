@@ -10,6 +10,7 @@ import importlib.util
 import os
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -48,8 +49,9 @@ def _write(text: str) -> None:
 
 
 class Child:
-    def __init__(self, name: str, argv: list[str], env: dict, colour: str):
+    def __init__(self, name: str, argv: list[str], env: dict, colour: str, pass_fds: tuple[int, ...] = ()):
         self.name, self.argv, self.env, self.colour = name, argv, env, colour
+        self.pass_fds = pass_fds
         self.process: subprocess.Popen | None = None
         self.restarts = 0
         self.started_at = 0.0
@@ -66,6 +68,7 @@ class Child:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,  # signals come from us, in order, not from the terminal
+            pass_fds=self.pass_fds,
             preexec_fn=_die_with_parent,
             text=True,
             errors="replace",
@@ -128,14 +131,22 @@ class Command(BaseCommand):
             redis_child, socket_path = self.private_redis(env)
             children.append(redis_child)
             env["REDIS_URL"] = f"unix://{socket_path}"
-        web = [python, "-m", "daphne", "-b", host, "-p", str(port), "glowworm.asgi:application"]
         if reload:
             # Daphne's runserver with Django's autoreloader: restarts on Python changes, re-reads templates.
-            web = [python, manage, "runserver", f"{host}:{port}"]
-        children.append(Child("web", web, env, ""))
+            children.append(Child("web", [python, manage, "runserver", f"{host}:{port}"], env, ""))
+        else:
+            # One listening socket, made here and inherited by every Daphne process: the kernel hands each new
+            # connection to one of them, a restarted process takes up the same socket, and websockets and pushes
+            # work whichever process a client lands on (the Channels Redis layer joins them).
+            listener = self.listen(host, port)
+            web = [python, "-m", "daphne", "--fd", str(listener.fileno()), "glowworm.asgi:application"]
+            processes = max(1, settings.GLOWWORM_WEB_PROCESSES)
+            for number in range(1, processes + 1):
+                name = "web" if processes == 1 else f"web.{number}"
+                children.append(Child(name, web, env, "", pass_fds=(listener.fileno(),)))
         for number in range(1, max(1, workers) + 1):
             # A 60 s TTL: an idle worker heartbeats (and re-registers after a Redis data loss) every 45 s, not 7 min.
-            argv = [python, manage, "rqworker", "default", "--worker-ttl", "60"]
+            argv = [python, manage, "worker", "--worker-ttl", "60"]
             if not reload:  # under watchfiles the name would repeat; RQ then picks a fresh one per start
                 argv += ["--name", f"glowworm-{os.getpid()}-{number}.{{start}}"]
             if number == 1:
@@ -194,6 +205,20 @@ class Command(BaseCommand):
             sys.executable, "-m", "watchfiles", "--filter", "default", "--sigint-timeout", "15",
             "--target-type", "command", shlex.join(argv), *sorted(str(path) for path in paths if path.is_dir()),
         ]  # fmt: skip
+
+    def listen(self, host: str, port: int) -> socket.socket:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((host, port))
+        except OSError as exc:
+            raise CommandError(
+                f"Cannot listen on {host}:{port}: {exc.strerror}. Is Glowworm running already?"
+            ) from None
+        listener.listen(1024)
+        listener.set_inheritable(True)
+        return listener
 
     def private_redis(self, env: dict) -> tuple[Child, Path]:
         try:
