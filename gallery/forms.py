@@ -26,6 +26,49 @@ class IdListField(forms.TypedMultipleChoiceField):
         return True
 
 
+class IdCsvField(forms.CharField):
+    """Row ids as one comma-separated value ("3,5,8"): a selection of thousands is one field, far below
+    DATA_UPLOAD_MAX_NUMBER_FIELDS."""
+
+    def to_python(self, value) -> list[int]:
+        value = super().to_python(value)
+        try:
+            return [int(part) for part in value.split(",") if part.strip()]
+        except ValueError:
+            raise forms.ValidationError("That is not a list of photos.") from None
+
+
+def scope_photos(scope: str):
+    """Every photo a view shows: "library", "trash" or "album:<id>"."""
+    if scope == "trash":
+        return Photo.all_objects.in_trash()
+    if scope.startswith("album:"):
+        return Photo.objects.filter(album_memberships__album_id=int(scope.removeprefix("album:")))
+    return Photo.objects.all()
+
+
+class SelectionForm(forms.Form):
+    """The photos a selection names: ticked boxes (`photo`, the form without JavaScript), ids (`ids`, from the
+    selection script), or everything a view shows (`scope`, "Select all": resolved here, not from the tiles loaded
+    so far) less `exclude`. cleaned_data["photo_ids"] is the sorted union."""
+
+    photo = IdListField(required=False)
+    ids = IdCsvField(required=False)
+    scope = forms.RegexField(r"^(library|trash|album:\d{1,18})$", required=False)
+    exclude = IdCsvField(required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        ids = set(cleaned.get("photo") or []) | set(cleaned.get("ids") or [])
+        if cleaned.get("scope"):
+            everything = scope_photos(cleaned["scope"]).values_list("pk", flat=True)
+            ids |= set(everything) - set(cleaned.get("exclude") or [])
+        if not ids and not self.errors:
+            raise forms.ValidationError("Select photos first.")
+        cleaned["photo_ids"] = sorted(ids)
+        return cleaned
+
+
 class AlbumForm(forms.ModelForm):
     class Meta:
         model = Album
@@ -68,23 +111,36 @@ class CoverForm(forms.Form):
     photo = forms.ModelChoiceField(Photo.objects.all(), required=False)
 
 
-class BulkForm(forms.Form):
+class BulkForm(SelectionForm):
     ACTIONS = [
         ("add", "Add to album"),
+        ("new-album", "New album from the selection"),
         ("remove", "Remove from album"),
-        ("delete", "Delete"),
+        ("delete", "Move to the trash"),
         ("download", "Download"),
         ("cover", "Use as cover"),
     ]
     action = forms.ChoiceField(choices=ACTIONS)
-    photo = IdListField()
-    album = forms.ModelChoiceField(Album.objects.all(), required=False)
-    confirmed = forms.BooleanField(required=False)
+    album = forms.ModelChoiceField(
+        Album.objects.all(), required=False, error_messages={"invalid_choice": "That album is gone."}
+    )
+    # The album page's album: what "Remove from album" and "Use as cover" act on (`album` names the one to add to).
+    in_album = forms.ModelChoiceField(Album.objects.all(), required=False)
+    name = forms.CharField(max_length=200, required=False)  # of the new album
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("action") in ("add", "remove", "cover") and not cleaned.get("album"):
+        action = cleaned.get("action")
+        if action in ("remove", "cover") and cleaned.get("in_album"):
+            cleaned["album"] = cleaned["in_album"]
+        if action in ("add", "remove", "cover") and not cleaned.get("album"):
             self.add_error("album", "Choose an album.")
+        if action == "new-album":
+            album_form = NewAlbumForm({"name": cleaned.get("name", "")})
+            if album_form.is_valid():
+                cleaned["name"] = album_form.cleaned_data["name"]
+            else:
+                self.add_error("name", album_form.errors["name"])
         return cleaned
 
 
@@ -92,3 +148,4 @@ class KeepForm(forms.Form):
     keep = IdListField(required=False)
     group = IdListField()
     dismiss = forms.BooleanField(required=False)  # "Not duplicates"
+    confirmed = forms.BooleanField(required=False)  # the page said how many go to the trash

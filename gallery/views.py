@@ -1,21 +1,24 @@
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Count, Max, Prefetch, prefetch_related_objects
-from django.http import StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from gallery import albums as album_services
-from gallery import first_account, library, trash
+from gallery import first_account, library, storage, trash
 from gallery.duplicates import dismiss, duplicate_groups
+from gallery.files import clean_file_name
 from gallery.forms import (
     AlbumForm,
     BulkForm,
@@ -25,12 +28,14 @@ from gallery.forms import (
     NewAlbumForm,
     PhotoAlbumForm,
     RotateForm,
+    SelectionForm,
     UploadAlbumForm,
 )
 from gallery.media import original_response, variant_response
 from gallery.models import Album, AlbumPhoto, Photo, Variant
 from gallery.services import ingest_upload, rerender_photo, rotate_photo
 from gallery.uploads import Refusal, UploadRejected
+from processing import formats
 
 PAGE_SIZE = library.PAGE_SIZE
 
@@ -40,6 +45,29 @@ def safe_next(request, default: str) -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return default
+
+
+def trashed(request, photo_ids: list[int], text: str = "") -> None:
+    """Say that photos went to the trash, with an Undo: their ids ride on the message (gallery/_toasts.html)."""
+    count = len(photo_ids)
+    text = text or f"Moved {count:,} photo{pluralize(count)} to the trash."
+    messages.success(request, text, extra_tags="undo:" + ",".join(str(pk) for pk in sorted(photo_ids)))
+
+
+def answer(request, *, photos=(), form=None, status: int = 200, **context):
+    """What a script's POST gets back (gallery/_answer.html): this request's messages as toasts, the tiles of
+    `photos` and the field errors of `form`, each marked for the script to place."""
+    field_errors = [(name, errors) for name, errors in (form.errors.items() if form else []) if name != "__all__"]
+    for error in form.non_field_errors() if form else []:
+        messages.error(request, error)
+    context.update(photos=photos, field_errors=field_errors)
+    return render(request, "gallery/_answer.html", context, status=status)
+
+
+def form_problems(request, form) -> None:
+    """A form's errors as messages, for the answers that lead back to a page."""
+    for errors in form.errors.values():
+        messages.error(request, " ".join(errors))
 
 
 def home(request):
@@ -107,6 +135,7 @@ def _upload_status(outcomes: list[UploadOutcome]) -> int:
 
 
 def photo_detail(request, pk):
+    """The photo view: a page, or the overlay's fragment (HX-Target: viewer) or its stage (HX-Target: photo-stage)."""
     photo = get_object_or_404(Photo.objects.prefetch_related("variants"), pk=pk)
     album = None
     scope = Photo.objects.all()
@@ -120,6 +149,7 @@ def photo_detail(request, pk):
     prefetch_related_objects([p for p in (newer, older) if p is not None], previews)
     in_albums = list(photo.albums.order_by("name"))
     other_albums = [candidate for candidate in Album.objects.all() if candidate not in in_albums]
+    context_query = f"?album={album.pk}" if album else ""
     context = {
         "photo": photo,
         "album": album,
@@ -128,12 +158,34 @@ def photo_detail(request, pk):
         "neighbours": [p for p in (older, newer) if p is not None],
         "in_albums": in_albums,
         "other_albums": other_albums,
-        "context_query": f"?album={album.pk}" if album else "",
+        "context_query": context_query,
+        "here": photo.get_absolute_url() + context_query,
+        "older_url": older.get_absolute_url() + context_query if older else "",
         "close_url": album.get_absolute_url() if album else reverse("home"),
     }
-    if request.htmx and request.headers.get("HX-Target") == "photo-stage":
-        return render(request, "gallery/_photo_stage.html", context)
-    return render(request, "gallery/photo.html", context)
+    target = request.headers.get("HX-Target") if request.htmx else None
+    template = {"photo-stage": "gallery/_photo_stage.html", "viewer": "gallery/_lightbox.html"}.get(
+        target, "gallery/photo.html"
+    )
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])  # one URL, three answers: never cached as each other
+    return response
+
+
+def photo_download(request, pk):
+    """ "Download as shown": the largest rendered version, upright and rotated as the photo view shows it (the
+    original file is as it was uploaded, without Glowworm's rotation)."""
+    photo = get_object_or_404(Photo.objects.prefetch_related("variants"), pk=pk)
+    variant = max(photo.variants.all(), key=lambda v: v.width * v.height, default=None)
+    if variant is None:
+        raise Http404("This photo has not been rendered yet.")
+    try:
+        handle = open(storage.media_path(variant.file, under="variants"), "rb")
+    except (ValueError, OSError):
+        raise Http404("The rendered file is missing.") from None
+    stem = (clean_file_name(photo.original_name) or f"photo-{photo.pk}").rsplit(".", 1)[0]
+    name = f"{stem} (as shown).{formats.extension(variant.format)}"
+    return FileResponse(handle, as_attachment=True, filename=name, content_type=formats.mime_type(variant.format))
 
 
 @require_POST
@@ -143,6 +195,8 @@ def photo_rotate(request, pk):
     if form.is_valid():
         rotate_photo(photo=photo, degrees=form.degrees)
         messages.success(request, "Rotating… the new version appears in a moment.")
+    if request.htmx:
+        return answer(request)
     return redirect(safe_next(request, photo.get_absolute_url()))
 
 
@@ -151,20 +205,25 @@ def photo_retry(request, pk):
     photo = get_object_or_404(Photo, pk=pk)
     rerender_photo(photo=photo)
     photo = Photo.objects.prefetch_related("variants").get(pk=pk)
-    if request.htmx:
+    if request.htmx and request.headers.get("HX-Target") != "viewer":
         return render(request, "gallery/_photo.html", {"photo": photo})
+    if request.htmx:
+        return answer(request)
     return redirect(safe_next(request, photo.get_absolute_url()))
 
 
 def photo_delete(request, pk):
+    """Move the photo to the trash (POST; the answer carries an Undo). GET asks first, for links from elsewhere."""
     photo = get_object_or_404(Photo.objects.prefetch_related("variants"), pk=pk)
     if request.method == "POST":
         _, older = library.neighbours(Photo.objects.all(), photo)
-        trash.trash_photos(photo_ids=[photo.pk], user=request.user)
-        messages.success(request, f"Moved {photo} to the trash.")
+        trashed(request, trash.trash_photos(photo_ids=[photo.pk], user=request.user), f"Moved {photo} to the trash.")
+        if request.htmx:
+            return answer(request)
         default = older.get_absolute_url() if older else reverse("home")
         return redirect(safe_next(request, default))
-    return render(request, "gallery/photo_delete.html", {"photo": photo, "next": safe_next(request, "")})
+    context = {"photo": photo, "next": safe_next(request, ""), "trash_days": settings.GLOWWORM_TRASH_DAYS}
+    return render(request, "gallery/photo_delete.html", context)
 
 
 @require_POST
@@ -180,6 +239,8 @@ def photo_albums(request, pk):
         else:
             album_services.add_photos(album=album, photo_ids=[photo.pk])
             messages.success(request, f"Added to {album}.")
+    if request.htmx:
+        return answer(request, form=form, status=200 if form.is_valid() else 400)
     return redirect(safe_next(request, photo.get_absolute_url()))
 
 
@@ -198,6 +259,10 @@ def album_list(request):
 
 def album_detail(request, pk):
     album = get_object_or_404(Album, pk=pk)
+    return _album_page(request, album, AlbumForm(instance=album))
+
+
+def _album_page(request, album: Album, rename_form: AlbumForm, status: int = 200):
     scope = Photo.objects.filter(album_memberships__album=album)
     page = library.library_page(scope, cursor=request.GET.get("before"), page_size=PAGE_SIZE)
     context = {"page": page, "album": album, "more_url": album.get_absolute_url()}
@@ -207,24 +272,44 @@ def album_detail(request, pk):
         full_page=True,
         photo_count=AlbumPhoto.objects.in_library().filter(album=album).count(),
         albums=list(Album.objects.all()),
-        rename_form=AlbumForm(instance=album),
+        rename_form=rename_form,
     )
-    return render(request, "gallery/album.html", context)
+    return render(request, "gallery/album.html", context, status=status)
 
 
 @require_POST
 def album_rename(request, pk):
+    """Rename; a clash with another album's name (ignoring case) is answered at the field, the name kept."""
     album = get_object_or_404(Album, pk=pk)
     form = AlbumForm(request.POST, instance=Album.objects.get(pk=album.pk))
-    try:
-        if form.is_valid():
+    if form.is_valid():
+        try:
             album_services.rename_album(album=album, name=form.cleaned_data["name"])
-            messages.success(request, f"Renamed to {album}.")
+        except album_services.AlbumNameTaken as exc:  # renamed by someone else a moment ago
+            form.add_error("name", str(exc))
         else:
-            messages.error(request, " ".join(form.errors["name"]))
-    except album_services.AlbumNameTaken as exc:
-        messages.error(request, str(exc))
-    return redirect(album)
+            messages.success(request, f"Renamed to {album}.")
+            return redirect(album)
+    album.refresh_from_db()
+    return _album_page(request, album, form, status=400)
+
+
+def album_add(request, pk):
+    """ "Add photos" inside an album: the library's grid (keyset pages) to pick from; what is in the album already
+    is marked. The selection goes to the bulk endpoint (action add), which leads back to the album."""
+    album = get_object_or_404(Album, pk=pk)
+    page = library.library_page(Photo.objects.all(), cursor=request.GET.get("before"), page_size=PAGE_SIZE)
+    members = AlbumPhoto.objects.filter(album=album, photo_id__in=[photo.pk for photo in page.photos])
+    context = {
+        "page": page,
+        "album": album,
+        "more_url": reverse("album-add", args=[album.pk]),
+        "member_ids": set(members.values_list("photo_id", flat=True)),
+    }
+    if request.htmx and request.GET.get("before"):
+        return render(request, "gallery/_library_page.html", context)
+    context.update(full_page=True, total=Photo.objects.count())
+    return render(request, "gallery/album_add.html", context)
 
 
 def album_delete(request, pk):
@@ -253,36 +338,50 @@ def album_cover(request, pk):
 
 @require_POST
 def bulk(request):
-    """One endpoint for the selection toolbar: add/remove album, cover, delete (confirmed), zip download."""
+    """One endpoint for the selection toolbar: add to an album (or a new one), remove from one, cover, move to the
+    trash, zip download. Scripts get toasts and field errors (`answer`); without JavaScript it redirects back."""
     form = BulkForm(request.POST)
     back = safe_next(request, reverse("home"))
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
+        if request.htmx:
+            return answer(request, form=form, status=400)
+        form_problems(request, form)
         return redirect(back)
-    action, ids, album = form.cleaned_data["action"], form.cleaned_data["photo"], form.cleaned_data["album"]
+    action, ids, album = form.cleaned_data["action"], form.cleaned_data["photo_ids"], form.cleaned_data["album"]
     if action == "download":
         return zip_response(request, ids)
+    if action == "new-album":
+        try:
+            album = album_services.create_album(name=form.cleaned_data["name"])
+        except album_services.AlbumNameTaken as exc:  # made by someone else a moment ago
+            form.add_error("name", str(exc))
+            if request.htmx:
+                return answer(request, form=form, status=400)
+            form_problems(request, form)
+            return redirect(back)
+        added = album_services.add_photos(album=album, photo_ids=ids)
+        messages.success(request, f"Created the album {album} with {added:,} photo{pluralize(added)}.")
+        if request.htmx:
+            return answer(request, album=album)
+        return redirect(album)
     if action == "add":
         added = album_services.add_photos(album=album, photo_ids=ids)
-        messages.success(request, f"Added {added} photo{pluralize(added)} to {album}.")
+        messages.success(request, f"Added {added:,} photo{pluralize(added)} to {album}.")
     elif action == "remove":
         removed = album_services.remove_photos(album=album, photo_ids=ids)
         messages.success(
-            request, f"Removed {removed} photo{pluralize(removed)} from {album}. They stay in the library."
+            request, f"Removed {removed:,} photo{pluralize(removed)} from {album}. They stay in the library."
         )
     elif action == "cover":
         try:
             album_services.set_cover(album=album, photo=Photo.objects.get(pk=ids[0]))
-            messages.success(request, "Cover updated.")
+            messages.success(request, f"The cover of {album} is chosen.")
         except (ValueError, Photo.DoesNotExist) as exc:
             messages.error(request, str(exc))
     elif action == "delete":
-        if not form.cleaned_data["confirmed"]:
-            photos = Photo.objects.filter(pk__in=ids)
-            return render(request, "gallery/bulk_delete.html", {"photos": photos, "ids": ids, "next": back})
-        deleted = len(trash.trash_photos(photo_ids=ids, user=request.user))
-        messages.success(request, f"Moved {deleted} photo{pluralize(deleted)} to the trash.")
+        trashed(request, trash.trash_photos(photo_ids=ids, user=request.user))
+    if request.htmx:
+        return answer(request)
     return redirect(back)
 
 
@@ -315,17 +414,23 @@ async def _async_chunks(chunks):
 def duplicates(request):
     if request.method == "POST":
         form = KeepForm(request.POST)
-        if form.is_valid():
-            group, keep = set(form.cleaned_data["group"]), set(form.cleaned_data["keep"])
-            if form.cleaned_data["dismiss"]:
-                dismiss(photo_ids=group)
-                messages.success(request, "Marked as not duplicates: these photos will not be grouped again.")
-            elif not keep & group:
-                messages.error(request, "Keep at least one photo of the group.")
-            else:
-                deleted = len(trash.trash_photos(photo_ids=sorted(group - keep), user=request.user))
-                messages.success(request, f"Kept {len(keep & group)}, moved {deleted} to the trash.")
-        return redirect("duplicates")
+        if not form.is_valid():
+            form_problems(request, form)
+            return answer(request, status=400) if request.htmx else redirect("duplicates")
+        group, keep = set(form.cleaned_data["group"]), set(form.cleaned_data["keep"])
+        if form.cleaned_data["dismiss"]:
+            dismiss(photo_ids=group)
+            messages.success(request, "Marked as not duplicates: these photos will not be grouped again.")
+        elif not keep & group:
+            messages.error(request, "Keep at least one photo of the group.")
+            return answer(request, status=400) if request.htmx else redirect("duplicates")
+        elif not form.cleaned_data["confirmed"]:
+            leaving = Photo.objects.filter(pk__in=group - keep).prefetch_related("variants")
+            return render(request, "gallery/duplicates_confirm.html", {"form": form, "leaving": leaving})
+        else:
+            moved = trash.trash_photos(photo_ids=sorted(group - keep), user=request.user)
+            trashed(request, moved, f"Kept {len(keep & group)}, moved {len(moved)} to the trash.")
+        return answer(request) if request.htmx else redirect("duplicates")
     groups = duplicate_groups()
     variants = Prefetch("variants", queryset=Variant.objects.filter(name__in=library.GRID_VARIANTS))
     photos = Photo.objects.filter(pk__in=[pk for group in groups for pk in group]).prefetch_related(variants).in_bulk()
@@ -333,7 +438,9 @@ def duplicates(request):
     for group in photo_groups:
         for photo in group:
             photo.suggest_keep = photo is group[0]  # best to keep: most pixels, then oldest; the person decides
-    return render(request, "gallery/duplicates.html", {"groups": photo_groups})
+    # Rendered photos whose detail was never measured have no fingerprint yet: `reprocess --missing` measures them.
+    unmeasured = Photo.objects.ready().filter(phash_detail__isnull=True).count()
+    return render(request, "gallery/duplicates.html", {"groups": photo_groups, "unmeasured": unmeasured})
 
 
 def original(request, pk):
@@ -343,6 +450,60 @@ def original(request, pk):
 def media(request, path):
     # Only rendered variants are served here (variant_response checks); originals go through `original`.
     return variant_response(path)
+
+
+def trash_page(request):
+    """The trash: the same grid, each photo restorable, until GLOWWORM_TRASH_DAYS after it went in."""
+    in_trash = Photo.all_objects.in_trash()
+    page = library.library_page(in_trash, cursor=request.GET.get("before"), page_size=PAGE_SIZE)
+    context = {"page": page, "more_url": reverse("trash")}
+    if request.htmx and request.GET.get("before"):
+        return render(request, "gallery/_library_page.html", context)
+    context.update(full_page=True, trash_count=in_trash.count(), trash_days=settings.GLOWWORM_TRASH_DAYS)
+    return render(request, "gallery/trash.html", context)
+
+
+@require_POST
+def trash_restore(request):
+    """Bring photos back (the trash page, and every Undo). Scripts get the restored tiles, to put back in place."""
+    form = SelectionForm(request.POST)
+    back = safe_next(request, reverse("trash"))
+    if not form.is_valid():
+        form_problems(request, form)
+        return answer(request, status=400) if request.htmx else redirect(back)
+    restored = trash.restore_photos(photo_ids=form.cleaned_data["photo_ids"])
+    messages.success(request, f"Restored {len(restored):,} photo{pluralize(len(restored))}.")
+    if request.htmx:
+        return answer(request, photos=library.grid_photos(Photo.objects.filter(pk__in=restored)))
+    return redirect(back)
+
+
+@require_POST
+def trash_purge(request):
+    """Delete photos in the trash forever: after a confirmation that names the count (a page without JavaScript)."""
+    form = SelectionForm(request.POST)
+    if not form.is_valid():
+        form_problems(request, form)
+        return answer(request, status=400) if request.htmx else redirect("trash")
+    ids = list(Photo.all_objects.in_trash().filter(pk__in=form.cleaned_data["photo_ids"]).values_list("pk", flat=True))
+    if request.POST.get("confirmed") != "1":
+        return render(request, "gallery/trash_confirm.html", {"ids": ids, "count": len(ids)})
+    purged = trash.purge_photos(photo_ids=ids)
+    messages.success(request, f"Deleted {purged:,} photo{pluralize(purged)} forever.")
+    return answer(request) if request.htmx else redirect("trash")
+
+
+def trash_empty(request):
+    """Empty the trash. The confirmation names the count; if the trash changed meanwhile, it asks again."""
+    in_trash = Photo.all_objects.in_trash()
+    count = in_trash.count()
+    asked = request.POST.get("confirmed") == "1"
+    if request.method == "POST" and asked and request.POST.get("count") == str(count):
+        purged = trash.purge_photos(photo_ids=list(in_trash.values_list("pk", flat=True)))
+        messages.success(request, f"Emptied the trash: deleted {purged:,} photo{pluralize(purged)} forever.")
+        return answer(request) if request.htmx else redirect("trash")
+    changed = asked and request.POST.get("count") != str(count)
+    return render(request, "gallery/trash_confirm.html", {"count": count, "empty": True, "changed": changed})
 
 
 @login_not_required

@@ -52,9 +52,11 @@ def test_frame_paired_through_the_ui_follows_a_playlist_change_live(browser, liv
         admin.goto("/frames/")
         admin.click("text=Pair a frame")
         admin.fill("input[name=code]", code)
+        admin.click("button:has-text('Continue')")  # then who asked for it, before anything is paired
+        admin.locator("text=Is this your frame?").wait_for()
         admin.fill("input[name=name]", "Hall")
         admin.select_option("select[name=playlist]", label="Landscapes")
-        admin.click("button:has-text('Pair')")
+        admin.click("button:has-text('Pair this browser')")
         admin.wait_for_url("**/frames/")
 
         # The frame notices by itself, collects its secret and starts the slideshow.

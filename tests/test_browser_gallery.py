@@ -132,10 +132,10 @@ def test_album_create_add_photos_then_delete_keeps_the_photos(logged_in_page, li
     page.goto("/")
     page.locator(f"#photo-{photos[0].pk} .tile-select").check(force=True)
     page.locator(f"#photo-{photos[1].pk} .tile-select").check(force=True)
+    page.click("#bulk-form summary:has-text('Add to album')")
     page.select_option("#bulk-album", str(album.pk))
     page.click("#bulk-form button[value=add]")
-    page.wait_for_load_state()
-    page.locator(".message").wait_for()
+    page.locator("#toasts .toast", has_text="Added 2 photos to Holiday.").wait_for()
     assert set(album.photos.values_list("pk", flat=True)) == {photos[0].pk, photos[1].pk}
 
     page.goto(album.get_absolute_url())
@@ -174,9 +174,8 @@ def test_bulk_select_with_shift_click_then_delete(logged_in_page, live):
     page.locator(f"#photo-{photos[1].pk} .tile-select").click(force=True)
     page.locator(f"#photo-{photos[3].pk} .tile-select").click(modifiers=["Shift"], force=True)
     assert page.locator("[data-selected-count]").inner_text() == "3"
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.click("#bulk-form button[value=delete]")
-    page.locator(".message").wait_for()
+    page.click("#bulk-form button[value=delete]")  # no question: the toast offers an Undo
+    page.locator("#toasts .toast", has_text="Moved 3 photos to the trash.").wait_for()
     assert set(Photo.objects.values_list("pk", flat=True)) == {photos[0].pk, photos[4].pk}
     assert page.locator("#grid figure[data-photo-id]").count() == 2
 
@@ -254,6 +253,8 @@ def test_bulk_download_streams_a_zip_through_daphne(logged_in_page, live, client
     for name in ("hopper.jpg", "hopper_gray.jpg"):
         with open(DATA / "formats" / name, "rb") as handle:
             client.post("/api/images/", {"file": handle})
+    # Rendered first: a tile swapped by a push while it is being clicked is a different element.
+    wait_for(lambda: not Photo.objects.exclude(status=Photo.Status.READY).exists(), live=live)
     page = logged_in_page
     page.goto("/")
     page.locator("#grid .tile-select").first.click(force=True)

@@ -32,7 +32,8 @@ def start(client) -> str:
 
 
 def pair(admin, code, name="Kitchen", playlist=None, **extra):
-    data = {"code": code, "name": name, "playlist": playlist.pk if playlist else "", **extra}
+    """The last step of pairing (after the code, and the page that shows who asked for it)."""
+    data = {"step": "pair", "code": code, "name": name, "playlist": playlist.pk if playlist else "", **extra}
     return admin.post("/frames/pair/", data)
 
 
@@ -130,7 +131,7 @@ def test_revoked_frame_loses_access_at_once(admin, media_root):
     frame_client, frame = paired_frame_client(admin, playlist)
     src = frame_client.get("/frame/state/").json()["slides"][0]["photos"][0]["src"]
     assert frame_client.get(src).status_code == 200
-    response = admin.post(f"/frames/{frame.pk}/revoke/")
+    response = admin.post(f"/frames/{frame.pk}/revoke/", {"confirmed": "1"})
     assert response.status_code == 302
     assert frame_client.get("/frame/state/").status_code == 403
     assert frame_client.get(src).status_code == 403
@@ -143,7 +144,7 @@ def test_pairing_an_existing_frame_again_rotates_its_secret(admin):
     old_client, frame = paired_frame_client(admin)
     new_client = Client()
     code = start(new_client)
-    assert pair(admin, code, name="", replace=frame.pk).status_code == 302
+    assert pair(admin, code, name="", replace=frame.pk, confirm_replace="1").status_code == 302
     assert new_client.get("/frame/").status_code == 302
     assert new_client.get("/frame/state/").status_code == 200
     assert old_client.get("/frame/state/").status_code == 403

@@ -157,17 +157,17 @@ def test_photo_delete_confirms_then_moves_it_to_the_trash(
     (media_root / "originals").mkdir()
     (media_root / photo.original).write_bytes(b"jpeg")
     page = client_logged_in.get(f"/photos/{photo.pk}/delete/")
-    assertContains(page, "<h1>Delete this photo?</h1>", html=True)
+    assertContains(page, "<h1>Move this photo to the trash?</h1>", html=True)
     assertContains(
         page,
-        f"<p><strong>{photo.original_name}</strong> and all its rendered sizes are removed from the library and from "
-        "every album. This cannot be undone.</p>",
+        f"<p><strong>{photo.original_name}</strong> leaves the library and every album. It can be restored from the "
+        "trash, into the same albums, for 30 days.</p>",
         html=True,
     )
     thumb = photo.variants_by_name["thumb"]
     assert f'<img class="confirm-thumb" src="{thumb.url}"' in page.content.decode()  # which photo, at a glance
     assert f'<form method="post" action="/photos/{photo.pk}/delete/"' in page.content.decode()
-    assertContains(page, '<button type="submit" class="button--danger">Delete photo</button>', html=True)
+    assertContains(page, '<button type="submit" class="button--danger">Move to trash</button>', html=True)
     assertContains(page, f'<a class="button button--quiet" href="/photos/{photo.pk}/">Cancel</a>', html=True)
     assert Photo.objects.filter(pk=photo.pk).exists()
     with django_capture_on_commit_callbacks(execute=True):
@@ -179,15 +179,17 @@ def test_photo_delete_confirms_then_moves_it_to_the_trash(
     assert client_logged_in.get(f"/photos/{photo.pk}/").status_code == 404
 
 
-def test_bulk_delete_needs_confirmation(client_logged_in):
+def test_bulk_delete_moves_to_the_trash_and_the_message_offers_an_undo(client_logged_in):
     photos = [make_photo_row() for _ in range(3)]
     ids = [p.pk for p in photos[:2]]
-    response = client_logged_in.post("/photos/bulk/", {"action": "delete", "photo": ids, "next": "/"})
-    assert response.status_code == 200 and b"Delete 2 photos?" in response.content
-    assert Photo.objects.count() == 3
-    response = client_logged_in.post("/photos/bulk/", {"action": "delete", "photo": ids, "confirmed": "1", "next": "/"})
-    assert response.status_code == 302
+    response = client_logged_in.post("/photos/bulk/", {"action": "delete", "photo": ids, "next": "/"}, follow=True)
     assert list(Photo.objects.all()) == [photos[2]]
+    html = response.content.decode()
+    assert "Moved 2 photos to the trash." in html
+    undo = re.search(r'<form method="post" action="/trash/restore/"[^>]*data-undo>(.*?)</form>', html, re.S).group(1)
+    assert f'name="ids" value="{ids[0]},{ids[1]}"' in undo
+    client_logged_in.post("/trash/restore/", {"ids": f"{ids[0]},{ids[1]}", "next": "/"})
+    assert Photo.objects.count() == 3
 
 
 def test_bulk_rejects_an_offsite_next_url(client_logged_in):
@@ -235,7 +237,10 @@ def test_duplicates_page_keeps_the_ticked_photo_and_deletes_the_rest(client_logg
     assert "1 group " in html
     assert f'value="{keep.pk}" checked' in html  # the largest is suggested
     assert f"/photos/{other.pk}/" not in html
-    client_logged_in.post("/duplicates/", {"group": [keep.pk, copy.pk], "keep": [keep.pk]})
+    asked = client_logged_in.post("/duplicates/", {"group": [keep.pk, copy.pk], "keep": [keep.pk]})
+    assertContains(asked, "<h1>Move 1 photo to the trash?</h1>", html=True)
+    assert Photo.objects.count() == 3  # nothing moved before the answer
+    client_logged_in.post("/duplicates/", {"group": [keep.pk, copy.pk], "keep": [keep.pk], "confirmed": "1"})
     assert set(Photo.objects.values_list("pk", flat=True)) == {keep.pk, other.pk}
     assert Photo.all_objects.get(pk=copy.pk).trashed_at is not None  # to the trash, not gone
 

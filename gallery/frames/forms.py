@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from django import forms
 
-from gallery.forms import IdListField
+from gallery.forms import IdListField, SelectionForm
 from gallery.frames import pairing, schedules
 from gallery.frames.models import Frame, FrameSchedule, Playlist
 from gallery.models import Album
@@ -18,8 +18,22 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
-class PairForm(forms.Form):
+class PairCodeForm(forms.Form):
+    """Pairing, first step: the code the frame shows. The QR code's link may fill it in; it never skips a step."""
+
     code = forms.CharField(max_length=16, label="Code shown on the frame")
+
+    def clean_code(self):
+        code = pairing.normalise_code(self.cleaned_data["code"])
+        if pairing.open_code(code) is None:
+            raise forms.ValidationError("That code is unknown, expired or already used. Codes last ten minutes.")
+        return code
+
+
+class PairForm(PairCodeForm):
+    """Pairing, once the person has seen which browser asked for the code: what it becomes. Making it an existing
+    frame needs one more explicit yes (confirm_replace), since the old one stops working."""
+
     name = forms.CharField(max_length=100, label="Frame name", required=False)
     playlist = forms.ModelChoiceField(Playlist.objects.all(), required=False, empty_label="No playlist yet")
     replace = forms.ModelChoiceField(
@@ -27,14 +41,10 @@ class PairForm(forms.Form):
         required=False,
         empty_label="A new frame",
         label="This is",
-        help_text="Pairing an existing frame again gives it a new secret; the old one stops working.",
+        help_text="Pairing an existing frame again keeps its settings and gives it a new secret; the old one stops "
+        "working.",
     )
-
-    def clean_code(self):
-        code = pairing.normalise_code(self.cleaned_data["code"])
-        if pairing.open_code(code) is None:
-            raise forms.ValidationError("That code is unknown, expired or already used. Codes last ten minutes.")
-        return code
+    confirm_replace = forms.BooleanField(required=False)
 
     def clean(self):
         cleaned = super().clean()
@@ -124,4 +134,13 @@ class PlaylistAlbumForm(forms.Form):
     mode = forms.ChoiceField(
         choices=[("follow", "All of the album, kept in sync"), ("copy", "The album's photos as they are now")],
         initial="follow",
+    )
+
+
+class PlaylistSelectionForm(SelectionForm):
+    """The library toolbar's "Add to playlist": a selection (ids, or a view's scope) and the playlist."""
+
+    playlist = forms.ModelChoiceField(
+        Playlist.objects.all(),
+        error_messages={"required": "Choose a playlist.", "invalid_choice": "That playlist is gone."},
     )

@@ -9,9 +9,17 @@ from django.views.decorators.http import require_POST
 
 from gallery import library
 from gallery.frames import playlists
-from gallery.frames.forms import IdListForm, MoveForm, PlaylistAlbumForm, PlaylistForm, PlaylistNameForm
+from gallery.frames.forms import (
+    IdListForm,
+    MoveForm,
+    PlaylistAlbumForm,
+    PlaylistForm,
+    PlaylistNameForm,
+    PlaylistSelectionForm,
+)
 from gallery.frames.models import Playlist, PlaylistAlbum, PlaylistItem
 from gallery.models import Album, Photo, Variant
+from gallery.views import answer, form_problems, safe_next
 
 
 def playlist_list(request):
@@ -52,6 +60,12 @@ def playlist_detail(request, pk):
         ),
         "album_form": PlaylistAlbumForm(),
         "frames": playlist.frames.all(),
+        # Every photo it shows: its own and those of the albums it follows, each once.
+        "total": Photo.objects.filter(
+            Q(playlist_items__playlist=playlist) | Q(album_memberships__album__playlist_links__playlist=playlist)
+        )
+        .distinct()
+        .count(),
     }
     return render(request, "frames/playlist.html", context)
 
@@ -83,6 +97,26 @@ def playlist_add(request, pk):
         "album": album,
     }
     return render(request, "frames/playlist_add.html", context)
+
+
+def playlist_choices(request):
+    """The <option>s of the library toolbar's playlist select, fetched when it is first opened: the library page
+    itself reads no playlists."""
+    return render(request, "frames/_playlist_options.html", {"playlists": Playlist.objects.all()})
+
+
+@require_POST
+def playlist_add_selection(request):
+    """The library toolbar's "Add to playlist": appends the selection (ids, or everything a view shows)."""
+    form = PlaylistSelectionForm(request.POST)
+    if form.is_valid():
+        playlist = form.cleaned_data["playlist"]
+        added = playlists.add_photos(playlist=playlist, photo_ids=form.cleaned_data["photo_ids"])
+        messages.success(request, f"Added {added:,} photo{pluralize(added)} to the playlist {playlist}.")
+    if request.htmx:
+        return answer(request, form=form, status=200 if form.is_valid() else 400)
+    form_problems(request, form)
+    return redirect(safe_next(request, "home"))
 
 
 @require_POST
@@ -147,6 +181,10 @@ def playlist_delete(request, pk):
         playlists.delete_playlist(playlist=playlist)
         messages.success(request, f"Deleted playlist {name}. Its photos are still in your library.")
         return redirect("playlists")
-    return render(
-        request, "frames/delete.html", {"object": playlist, "kind": "playlist", "cancel": playlist.get_absolute_url()}
-    )
+    context = {
+        "object": playlist,
+        "kind": "playlist",
+        "cancel": playlist.get_absolute_url(),
+        "frames": list(playlist.frames.all()),
+    }
+    return render(request, "frames/delete.html", context)

@@ -22,6 +22,8 @@ urlpatterns = [
         name="frame-schedule-delete",
     ),
     path("playlists/", playlist_views.playlist_list, name="playlists"),
+    path("playlists/choices/", playlist_views.playlist_choices, name="playlist-choices"),
+    path("playlists/add-selection/", playlist_views.playlist_add_selection, name="playlist-add-selection"),
     path("playlists/<int:pk>/", playlist_views.playlist_detail, name="playlist"),
     path("playlists/<int:pk>/add/", playlist_views.playlist_add, name="playlist-add"),
     path("playlists/<int:pk>/albums/", playlist_views.playlist_albums, name="playlist-albums"),

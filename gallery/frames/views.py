@@ -1,6 +1,7 @@
 """Frame views: the kiosk page and its endpoints (frame secret, no user), and the gallery's frames pages."""
 
 import io
+import ipaddress
 from datetime import datetime
 
 import segno
@@ -14,11 +15,13 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from gallery.frames import auth, events, pairing, schedules, scheduling, state, status
-from gallery.frames.forms import CommandForm, FrameForm, PairForm, PreviewForm, ScheduleForm
+from gallery.frames import auth, events, pairing, schedules, scheduling, state
+from gallery.frames import status as frame_status
+from gallery.frames.forms import CommandForm, FrameForm, PairCodeForm, PairForm, PreviewForm, ScheduleForm
 from gallery.frames.models import Frame, FrameSchedule, Playlist
 from gallery.media import variant_response
 from gallery.models import Variant
+from gallery.proxies import client_network
 
 # ---------------------------------------------------------------------------------------------------------------
 # The frame's side. A browser is either a paired frame (secret cookie), or shows a pairing code.
@@ -105,27 +108,101 @@ def frame_list(request):
     frames = list(Frame.objects.select_related("playlist", "showing").prefetch_related("showing__variants"))
     now = timezone.now()
     for frame in frames:
-        frame.online = status.is_online(frame, now)
+        frame.online = frame_status.is_online(frame, now)
     return render(request, "frames/list.html", {"frames": frames, "playlists": Playlist.objects.all()})
 
 
 def frame_pair(request):
-    form = PairForm(request.POST or None, initial={"code": request.GET.get("code", "")})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            frame = pairing.pair_frame(
-                code=data["code"],
-                name=(data["name"] or "").strip(),
-                playlist=data["playlist"],
-                replace=data["replace"],
-            )
-        except pairing.PairingError as exc:
-            form.add_error("code", str(exc))
-        else:
-            messages.success(request, f"Paired {frame}. It starts its slideshow in a moment.")
-            return redirect("frames")
-    return render(request, "frames/pair.html", {"form": form})
+    """Pairing, in steps that a phished code cannot skip: the code (a QR link may fill it in), then who asked for
+    it (address, browser, how long ago) beside what it becomes, then, for an existing frame, an explicit yes."""
+    step = request.POST.get("step") if request.method == "POST" else None
+    if step == "pair":
+        form = PairForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            if data["replace"] is not None and not data["confirm_replace"]:
+                return _pair_page(request, "replace", form)
+            try:
+                frame = pairing.pair_frame(
+                    code=data["code"],
+                    name=(data["name"] or "").strip(),
+                    playlist=data["playlist"],
+                    replace=data["replace"],
+                )
+            except pairing.PairingError as exc:
+                form.add_error("code", str(exc))
+            else:
+                messages.success(request, f"Paired {frame}. It starts its slideshow in a moment.")
+                return redirect("frames")
+        if "code" in form.errors:  # gone meanwhile (expired, used): start again
+            return _pair_page(request, "code", PairCodeForm(request.POST))
+        return _pair_page(request, "review", form)
+    if step == "review":
+        form = PairCodeForm(request.POST)
+        if form.is_valid():
+            return _pair_page(request, "review", PairForm(initial={"code": form.cleaned_data["code"]}))
+        return _pair_page(request, "code", form)
+    return _pair_page(request, "code", PairCodeForm(initial={"code": request.GET.get("code", "")}))
+
+
+def _pair_page(request, step: str, form, status_code: int = 200):
+    context = {"step": step, "form": form}
+    code = (
+        form.cleaned_data.get("code") if form.is_bound and hasattr(form, "cleaned_data") else form.initial.get("code")
+    )
+    pairing_code = pairing.open_code(code) if step != "code" and code else None
+    if pairing_code is not None:
+        context.update(
+            pairing=pairing_code,
+            browser=describe_browser(pairing_code.user_agent),
+            origin=describe_origin(pairing_code.requested_from, request.META.get("REMOTE_ADDR", "")),
+            replacing=form.cleaned_data.get("replace") if step == "replace" else None,
+        )
+    return render(request, "frames/pair.html", context, status=status_code)
+
+
+def describe_origin(address: str, mine: str) -> str:
+    """Where the code was asked from, next to where this admin is: a stranger's network is the tell of a phished
+    code."""
+    if not address:
+        return "The address was not recorded."
+    if client_network(address) == client_network(mine):
+        return "The same address as this browser: the same household or office, behind one router."
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return ""
+    if ip.is_loopback:
+        return "This server itself."
+    if ip.is_private:
+        return "An address on a local network."
+    return "An address on the internet, not this browser's: make sure it is your frame."
+
+
+def describe_browser(user_agent: str) -> str:
+    """ "Chrome on Linux" from a User-Agent, for a person to recognise their frame; the raw string is shown too."""
+    agent = user_agent or ""
+    browser = next(
+        (name for token, name in BROWSERS if token in agent),
+        "An unknown browser" if agent else "A browser that did not say which",
+    )
+    system = next((name for token, name in SYSTEMS if token in agent), "")
+    return f"{browser} on {system}" if system else browser
+
+
+# Checked in order: Edge and Opera say Chrome too, Chrome says Safari too, Android says Linux too.
+BROWSERS = [("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari")]
+SYSTEMS = [
+    ("Android", "Android"),
+    ("iPhone", "an iPhone"),
+    ("iPad", "an iPad"),
+    ("CrOS", "ChromeOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("aarch64", "Linux on ARM (a Raspberry Pi?)"),
+    ("armv7", "Linux on ARM (a Raspberry Pi?)"),
+    ("Linux", "Linux"),
+]
 
 
 def frame_detail(request, pk):
@@ -136,6 +213,11 @@ def frame_detail(request, pk):
         scheduling.settings_changed(frame)
         messages.success(request, f"Saved {frame}.")
         return redirect(frame)
+    return _detail_page(request, frame, form=form, status_code=400 if form.errors else 200)
+
+
+def _detail_page(request, frame: Frame, *, form=None, schedule_form=None, status_code: int = 200):
+    """The frame's page; a form that did not validate comes back with its errors at its fields and its values."""
     rows = list(FrameSchedule.objects.filter(frame=frame).select_related("playlist"))
     for row in rows:
         row.days = schedules.describe_weekdays(schedules.parse_weekdays(row.weekdays))
@@ -152,16 +234,16 @@ def frame_detail(request, pk):
     now_decision = state.program(frame)
     context = {
         "frame": frame,
-        "form": form,
+        "form": form or FrameForm(instance=frame, prefix="frame"),
         "schedules": rows,
-        "schedule_form": ScheduleForm(prefix="schedule"),
+        "schedule_form": schedule_form or ScheduleForm(prefix="schedule"),
         "preview_form": preview_form,
         "preview": preview,
         "now": _describe(now_decision, rows),
         "local_now": datetime.now(state.zone_of(frame)),
-        "online": status.is_online(frame),
+        "online": frame_status.is_online(frame),
     }
-    return render(request, "frames/detail.html", context)
+    return render(request, "frames/detail.html", context, status=status_code)
 
 
 def _describe(decision: schedules.Program, rows: list[FrameSchedule]) -> str:
@@ -185,15 +267,13 @@ def _describe(decision: schedules.Program, rows: list[FrameSchedule]) -> str:
 def frame_schedule_add(request, pk):
     frame = get_object_or_404(Frame, pk=pk)
     form = ScheduleForm(request.POST, prefix="schedule")
-    if form.is_valid():
-        schedule = form.save(commit=False)
-        schedule.frame = frame
-        schedule.save()
-        scheduling.settings_changed(frame)
-        messages.success(request, "Added the time window.")
-    else:
-        for field, errors in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(errors)}" if field != "__all__" else " ".join(errors))
+    if not form.is_valid():
+        return _detail_page(request, frame, schedule_form=form, status_code=400)
+    schedule = form.save(commit=False)
+    schedule.frame = frame
+    schedule.save()
+    scheduling.settings_changed(frame)
+    messages.success(request, "Added the time window.")
     return redirect(frame)
 
 
@@ -217,12 +297,14 @@ def frame_command(request, pk):
     return redirect("frames")
 
 
-@require_POST
 def frame_revoke(request, pk):
+    """Revoke the frame's access, once confirmed (the page's dialog, or this confirmation page)."""
     frame = get_object_or_404(Frame, pk=pk)
-    pairing.revoke_frame(frame=frame)
-    messages.success(request, f"Revoked {frame}. It shows a pairing code again; pair it to bring it back.")
-    return redirect(frame)
+    if request.method == "POST" and request.POST.get("confirmed") == "1":
+        pairing.revoke_frame(frame=frame)
+        messages.success(request, f"Revoked {frame}. It shows a pairing code again; pair it to bring it back.")
+        return redirect(frame)
+    return render(request, "frames/revoke.html", {"frame": frame})
 
 
 def frame_delete(request, pk):

@@ -1,4 +1,13 @@
+import math
+from datetime import timedelta
+
 from django import template
+from django.conf import settings
+from django.template.defaultfilters import pluralize
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from gallery.library import Cursor
 
 register = template.Library()
 
@@ -16,3 +25,39 @@ def exposure(photo) -> str:
     if photo.focal_length:
         parts.append(f"{photo.focal_length:g} mm")
     return " · ".join(parts)
+
+
+@register.filter
+def sort_key(photo) -> str:
+    """The photo's place in library order, written as a page cursor (gallery.library.Cursor): scripts put a tile
+    where a reload would show it."""
+    return Cursor(photo.taken_at or photo.created_at, photo.pk).encode()
+
+
+@register.filter
+def days_left(photo) -> str:
+    """How long a photo in the trash has before it is deleted for good (GLOWWORM_TRASH_DAYS after it went in)."""
+    seconds = (photo.trashed_at + timedelta(days=settings.GLOWWORM_TRASH_DAYS) - timezone.now()).total_seconds()
+    left = math.ceil(seconds / 86400)
+    if left <= 1:
+        return "Deleted within a day"
+    return f"{left} day{pluralize(left)} left"
+
+
+@register.filter
+def undo_ids(message) -> str:
+    """The ids of photos a message says were moved to the trash (gallery.views.trashed), for its Undo form."""
+    for tag in (message.extra_tags or "").split():
+        if tag.startswith("undo:"):
+            return tag.removeprefix("undo:")
+    return ""
+
+
+@register.filter
+def ago(moment) -> str:
+    """ "just now" under a minute, else "5 minutes ago", "2 hours ago"."""
+    if moment is None:
+        return ""
+    if (timezone.now() - moment).total_seconds() < 60:
+        return "just now"
+    return f"{timesince(moment).split(',')[0]} ago"

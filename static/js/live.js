@@ -1,5 +1,4 @@
-// Glowworm live updates: the websocket catch-up, pushed photos this page does not show yet, and the library's
-// "N photos" line. Pushes are hints: on every (re)connect the page asks for what changed while the socket was away.
+// Glowworm live updates: the websocket catch-up, and pushed photos this page does not show yet. Pushes are hints: on every (re)connect the page asks for what changed while the socket was away.
 // A tile new to the grid (pushed here, or placed by an upload) announces itself with the bubbling DOM event
 // `glowworm:photo-added`; an upload tile waiting in the grid with `glowworm:upload-queued`.
 (function () {
@@ -15,7 +14,9 @@
       document.querySelectorAll("[data-photo-id][data-status='queued'], [data-photo-id][data-status='processing']"),
       function (el) { return Number(el.dataset.photoId); }
     );
-    var message = { sync: { pending: pending } };
+    // `after`: the newest photo this page has. A page that takes no new photos asks for none (after the largest
+    // id a script can write), rather than for the newest 500 of the whole library.
+    var message = { sync: { pending: pending, after: Number.MAX_SAFE_INTEGER } };
     if (grid && grid.hasAttribute("data-accept-new")) {
       var after = Number(grid.dataset.after || 0);
       grid.querySelectorAll("[data-photo-id]").forEach(function (el) { after = Math.max(after, Number(el.dataset.photoId)); });
@@ -26,13 +27,14 @@
 
   if (!grid) { return; }
 
-  // A pushed photo that this page does not show yet (uploaded elsewhere): add it to the top of the library.
+  // A pushed photo that this page does not show yet (uploaded elsewhere, or back from the trash): into the library
+  // where a reload would show it (grid.js), unless that is further down than the pages loaded so far.
   if (grid.hasAttribute("data-accept-new")) {
     document.body.addEventListener("htmx:oobErrorNoTarget", function (event) {
       var element = event.detail.content;
-      if (!element || !element.dataset || !element.dataset.photoId) { return; }
+      if (!element || !element.dataset || !element.dataset.photoId || !element.matches("figure")) { return; }
       element.removeAttribute("hx-swap-oob");
-      grid.insertBefore(element, grid.firstChild);
+      if (!Glowworm.grid.place(grid, element)) { return; }
       htmx.process(element);
       element.dispatchEvent(new CustomEvent("glowworm:photo-added", { bubbles: true }));
     });
@@ -45,19 +47,8 @@
     if (tile.dataset && tile.dataset.photoId && document.getElementById(tile.id) !== tile) { tile.remove(); }
   });
 
-  function hideEmptyMessage() {
+  grid.addEventListener("glowworm:upload-queued", function () {
     var empty = document.getElementById("empty-library");
     if (empty) { empty.remove(); }
-  }
-
-  // The library's "N photos" line follows new photos (uploaded here or pushed from elsewhere) without a reload.
-  grid.addEventListener("glowworm:photo-added", function () {
-    hideEmptyMessage();
-    var counter = document.getElementById("library-count");
-    if (!counter) { return; }
-    var count = Number(counter.dataset.count || 0) + 1;
-    counter.dataset.count = String(count);
-    counter.textContent = count + (count === 1 ? " photo" : " photos");
   });
-  grid.addEventListener("glowworm:upload-queued", hideEmptyMessage);
 })();

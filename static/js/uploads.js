@@ -1,6 +1,8 @@
 // Glowworm uploads: one file per request, a few at a time, each with its own tile in the grid, progress bar, cancel
-// and retry; files from the picker, a folder, or dropped anywhere on the page. A tile that becomes a new photo
-// announces it with `glowworm:photo-added` (live.js counts it).
+// and retry; files from the picker, a folder, or dropped anywhere on the page. A tile that becomes a new photo goes
+// where a reload shows it (grid.js: its month; it moves when the render reads the date taken) and announces itself
+// with `glowworm:photo-added`. The local preview stays on it until its real thumbnail has loaded. A summary over the
+// page says how it all goes ("12 of 80 uploaded, 3 failed"), and leaving the page while files wait asks first.
 (function () {
   "use strict";
 
@@ -26,17 +28,30 @@
 
   function freshPart(selector) { return fromTemplate("upload-tile").querySelector(selector); }
 
-  function makeUploadTile(file) {
+  // A file icon with its extension, instead of a preview: for what the browser cannot show (HEIC, TIFF, not an
+  // image at all) and for a "photo" that turns out not to decode (a broken image icon otherwise).
+  function showFileIcon(tile, file) {
+    var preview = tile.querySelector(".upload-preview");
+    if (preview) { preview.remove(); }
+    var generic = tile.querySelector(".upload-generic");
+    generic.hidden = false;
+    generic.querySelector(".upload-ext").textContent = (file.name.split(".").pop() || "file").slice(0, 5).toUpperCase();
+  }
+
+  function makeUploadTile(job) {
+    var file = job.file;
     var tile = fromTemplate("upload-tile").firstElementChild;
     tile.setAttribute("aria-label", "Uploading " + file.name);
     var preview = tile.querySelector(".upload-preview");
-    var generic = tile.querySelector(".upload-generic");
     if (PREVIEWABLE.test(file.type)) {
-      generic.remove();
-      preview.src = URL.createObjectURL(file);
+      job.previewUrl = URL.createObjectURL(file);
+      preview.addEventListener("error", function () {
+        showFileIcon(tile, file);
+        releasePreview(job);
+      }, { once: true });
+      preview.src = job.previewUrl;
     } else {
-      preview.remove();
-      generic.textContent = (file.name.split(".").pop() || "file").toUpperCase();
+      showFileIcon(tile, file);
     }
     tile.querySelector(".upload-name").textContent = file.name;
     labelProgress(tile.querySelector(".upload-progress"), file);
@@ -55,13 +70,18 @@
   function enqueueFiles(files) {
     if (!files.length) { return; }
     var album = albumChoice();
+    if (summary.total && summary.done + summary.failed + summary.cancelled >= summary.total) { resetSummary(); }
     files.forEach(function (file) {
-      var job = { file: file, album: album, tile: makeUploadTile(file), attempts: 0, xhr: null, cancelled: false };
+      var job = { file: file, album: album, tile: null, attempts: 0, xhr: null, cancelled: false, previewUrl: null };
+      job.tile = makeUploadTile(job);
       job.tile.uploadJob = job;
+      summary.total += 1;
       grid.insertBefore(job.tile, grid.firstChild);
       job.tile.dispatchEvent(new CustomEvent("glowworm:upload-queued", { bubbles: true }));
       queue.push(job);
     });
+    showSummary();
+    Glowworm.announce("Uploading " + plural(files.length) + ".");
     pump();
   }
 
@@ -109,9 +129,117 @@
   }
 
   function releasePreview(job) {
-    var preview = job.tile.querySelector(".upload-preview");
-    if (preview) { URL.revokeObjectURL(preview.src); }
+    if (job.previewUrl) { URL.revokeObjectURL(job.previewUrl); }
+    job.previewUrl = null;
   }
+
+  // --- the local preview, kept on the real tile until its thumbnail has loaded ---------------------------------
+
+  var kept = new Map(); // photo id -> the job whose preview the tile shows
+
+  function keepPreview(tile) {
+    var job = kept.get(tile.dataset.photoId);
+    if (!job || !job.previewUrl) { return; }
+    var thumbnail = tile.querySelector("img.tile-image");
+    if (thumbnail && thumbnail.complete && thumbnail.naturalWidth) {
+      forget(tile.dataset.photoId);
+      return;
+    }
+    var link = tile.querySelector(".tile-link");
+    if (link && !link.querySelector(".tile-local-preview")) {
+      var preview = document.createElement("img");
+      preview.className = "tile-local-preview";
+      preview.alt = "";
+      preview.src = job.previewUrl;
+      var placeholder = link.querySelector(".tile-placeholder");
+      link.insertBefore(preview, placeholder ? placeholder.nextSibling : link.firstChild);
+    }
+    if (thumbnail) {
+      thumbnail.loading = "eager";
+      thumbnail.addEventListener("load", function () {
+        var preview = tile.querySelector(".tile-local-preview");
+        if (preview) { preview.remove(); }
+        forget(tile.dataset.photoId);
+      }, { once: true });
+    }
+  }
+
+  function forget(id) {
+    var job = kept.get(id);
+    kept.delete(id);
+    if (job) { releasePreview(job); }
+  }
+
+  function onTileSwapped(event) {
+    var tile = event.target;
+    if (!tile.dataset || !kept.has(tile.dataset.photoId)) { return; }
+    queueMicrotask(function () {
+      var current = document.getElementById(tile.id);
+      if (current) { keepPreview(current); } else { forget(tile.dataset.photoId); } // not on this page any more
+    });
+  }
+  grid.addEventListener("htmx:oobAfterSwap", onTileSwapped);
+  grid.addEventListener("htmx:afterSettle", onTileSwapped);
+
+  // --- the summary -------------------------------------------------------------------------------------------
+
+  var summary = { total: 0, done: 0, duplicates: 0, failed: 0, cancelled: 0 };
+  var summaryBox = document.getElementById("upload-summary");
+
+  function plural(n) { return n.toLocaleString("en") + " photo" + (n === 1 ? "" : "s"); }
+
+  function resetSummary() { summary = { total: 0, done: 0, duplicates: 0, failed: 0, cancelled: 0 }; }
+
+  function busy() { return inFlight > 0 || queue.some(function (job) { return !job.cancelled; }); }
+
+  function showSummary() {
+    if (!summaryBox) { return; }
+    var total = summary.total - summary.cancelled;
+    var finished = summary.done + summary.duplicates + summary.failed;
+    var parts = [(summary.done + summary.duplicates).toLocaleString("en") + " of " + total.toLocaleString("en") + " uploaded"];
+    if (summary.duplicates) { parts.push(summary.duplicates + " already in the library"); }
+    if (summary.failed) { parts.push(summary.failed + " failed"); }
+    summaryBox.querySelector("[data-summary-text]").textContent = parts.join(", ");
+    summaryBox.querySelector("progress").value = total ? Math.round(100 * finished / total) : 100;
+    var over = finished >= total;
+    summaryBox.hidden = summary.total === 0;
+    summaryBox.classList.toggle("upload-summary--done", over);
+    summaryBox.classList.toggle("upload-summary--failed", summary.failed > 0);
+    summaryBox.querySelector("[data-summary-dismiss]").hidden = !over;
+    summaryBox.querySelector("[data-summary-show-failed]").hidden = !summary.failed;
+  }
+
+  function finished(kind) {
+    summary[kind] += 1;
+    showSummary();
+    if (summary.done + summary.duplicates + summary.failed >= summary.total - summary.cancelled) {
+      Glowworm.announce(summaryBox ? summaryBox.querySelector("[data-summary-text]").textContent + "." : "Uploads finished.");
+    }
+  }
+
+  if (summaryBox) {
+    summaryBox.addEventListener("click", function (event) {
+      if (event.target.closest("[data-summary-dismiss]")) {
+        summaryBox.hidden = true;
+        resetSummary();
+      }
+      if (event.target.closest("[data-summary-show-failed]")) {
+        var failed = grid.querySelector(".upload-tile--error");
+        if (failed) {
+          failed.scrollIntoView({ block: "center" });
+          var button = failed.querySelector("button");
+          if (button) { button.focus({ preventScroll: true }); }
+        }
+      }
+    });
+  }
+
+  // Leaving the page would drop the files still waiting or on their way: ask first.
+  window.addEventListener("beforeunload", function (event) {
+    if (!busy()) { return; }
+    event.preventDefault();
+    event.returnValue = "";
+  });
 
   function finish(job, status, html) {
     inFlight -= 1;
@@ -127,6 +255,7 @@
         window.setTimeout(function () { if (!job.cancelled) { queue.unshift(job); pump(); } }, 1000 * Math.pow(3, job.attempts - 1));
       } else {
         showProblem(job, "Upload failed: the server could not be reached.", true);
+        finished("failed");
       }
       pump();
       return;
@@ -136,18 +265,26 @@
     var duplicate = content.querySelector("[data-duplicate-of]");
     var rejected = content.querySelector("[data-upload-error]");
     if (figure && status < 300) {
-      releasePreview(job);
-      if (document.getElementById(figure.id)) {
-        job.tile.remove(); // a push for this photo got here first (and counted it)
-      } else {
-        job.tile.replaceWith(figure);
+      job.tile.remove();
+      var placed = document.getElementById(figure.id); // a push for this photo got here first (and counted it)
+      if (!placed && Glowworm.grid.place(grid, figure)) {
+        placed = figure;
         htmx.process(figure);
         if (status === 201) { figure.dispatchEvent(new CustomEvent("glowworm:photo-added", { bubbles: true })); }
       }
+      if (placed && job.previewUrl) {
+        kept.set(figure.dataset.photoId, job);
+        keepPreview(placed);
+      } else {
+        releasePreview(job);
+      }
+      finished(status === 201 ? "done" : "duplicates");
     } else if (duplicate) {
       showDuplicate(job, duplicate);
+      finished("duplicates");
     } else {
       showProblem(job, rejected ? rejected.dataset.uploadError : "The upload was refused (" + status + ").", false);
+      finished("failed");
     }
     pump();
   }
@@ -180,6 +317,8 @@
     if (button.hasAttribute("data-upload-retry")) {
       // Back to how a waiting tile looks: a progress bar and a cancel button.
       tile.classList.remove("upload-tile--error");
+      summary.failed = Math.max(0, summary.failed - 1);
+      showSummary();
       var buttons = freshPart(".upload-buttons");
       tile.querySelector(".upload-buttons").replaceWith(buttons);
       var progress = freshPart(".upload-progress");
@@ -190,10 +329,17 @@
       pump();
       return;
     }
+    if (button.hasAttribute("data-upload-dismiss")) {
+      releasePreview(job);
+      tile.remove();
+      return;
+    }
     job.cancelled = true;
     if (job.xhr) { job.xhr.abort(); }
     releasePreview(job);
     tile.remove();
+    summary.cancelled += 1;
+    showSummary();
   });
 
   // Files, from a picker or a drop: folders are walked where the browser allows.
