@@ -163,10 +163,19 @@ def urls(*routers: Router) -> list:
     for router in routers:
         api.add_router("", router)
     patterns, _, _ = api.urls
-    patterns = [pattern for pattern in patterns if pattern.name != "api-root"]  # ninja's empty index page
     for pattern in patterns:
-        pattern.callback = _json_405(pattern.callback)
+        # ninja's empty index page stays as a name (the schema view reverses it), answering 404.
+        view = _no_index if pattern.name == "api-root" else pattern.callback
+        pattern.callback = _json_405(view)
     return patterns
+
+
+def _no_index(request):
+    try:
+        authenticate(request)  # an anonymous caller gets 401, as everywhere under /api/
+    except ApiError as exc:
+        return error_response(exc.status, exc.message)
+    return error_response(404, "Nothing here: the API's schema is at /api/schema/.")
 
 
 def _json_405(view):
@@ -335,7 +344,7 @@ def delete_image(request, pk: int, purge: bool = False):
     """Move the photo to the trash (200, `trashed_at` set; again: unchanged), or with `?purge=1` delete it forever
     from any state (204; its files go too)."""
     photo = _photo_or_404(pk, request.user)
-    if not permissions.may_trash(request.user, photo):
+    if not permissions.may_change_photo(request.user, photo):
         raise ApiError(403, "Only staff can delete other people's photos.")
     if purge:
         trash.purge_photos(photo_ids=[photo.pk], user=request.user)
@@ -360,7 +369,7 @@ def change_image(request, pk: int, change: PhotoChange):
 def restore_image(request, pk: int):
     """Bring the photo back from the trash (200, `trashed_at` null); a photo in the library is left as it is."""
     photo = _photo_or_404(pk, request.user)
-    if not permissions.may_trash(request.user, photo):
+    if not permissions.may_change_photo(request.user, photo):
         raise ApiError(403, "Only staff can restore other people's photos.")
     trash.restore_photos(photo_ids=[photo.pk], user=request.user)
     return photo_json(_photo_or_404(pk, request.user))

@@ -198,14 +198,16 @@ def close_sockets_on_logout(sender, request, user, **kwargs):
 
 
 def close_sockets_on_lost_access(sender, instance, update_fields=None, **kwargs):
-    """A user deactivated or given a new password: their open sockets close once that has committed (a socket
-    checked the session when it opened, not on every push)."""
-    if instance.pk is None or (update_fields is not None and not {"is_active", "password"} & set(update_fields)):
+    """A user deactivated, given a new password or no longer staff: their open sockets close once that has
+    committed (a socket checked the session and the role when it opened, not on every push)."""
+    watched = {"is_active", "password", "is_staff"}
+    if instance.pk is None or (update_fields is not None and not watched & set(update_fields)):
         return  # a new user, or a save that cannot change access (logging in writes last_login)
-    before = sender.objects.filter(pk=instance.pk).values("is_active", "password").first()
+    before = sender.objects.filter(pk=instance.pk).values(*watched).first()
     if before is None:
         return
-    if (before["is_active"] and not instance.is_active) or before["password"] != instance.password:
+    lost = (before["is_active"] and not instance.is_active) or (before["is_staff"] and not instance.is_staff)
+    if lost or before["password"] != instance.password:
         user_id = instance.pk
         transaction.on_commit(lambda: events.end_sessions(user_id), robust=True)
 

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from gallery import albums as album_services
-from gallery import first_account, library, storage, trash
+from gallery import first_account, library, permissions, storage, trash
 from gallery.duplicates import dismiss, duplicate_groups
 from gallery.files import clean_file_name
 from gallery.forms import (
@@ -76,7 +76,7 @@ def home(request):
     if request.htmx and request.GET.get("before"):
         return render(request, "gallery/_library_page.html", context)
     totals = Photo.objects.aggregate(count=Count("id"), last_id=Max("id"))
-    context.update(full_page=True, totals=totals, albums=list(Album.objects.all()))
+    context.update(full_page=True, totals=totals, albums=list(permissions.manageable_albums(request.user)))
     return render(request, "gallery/home.html", context)
 
 
@@ -97,6 +97,9 @@ def upload(request):
     files = request.FILES.getlist("files")  # parses the body; the upload handler notes oversized files
     album_form = UploadAlbumForm(request.POST)
     album = album_form.cleaned_data["album"] if album_form.is_valid() else None
+    if album is not None and not permissions.may_manage_album(request.user, album):
+        messages.info(request, f"Your photos went to the library: only the owner of {album} or staff can add to it.")
+        album = None
     outcomes = [
         UploadOutcome(name, refusal=UploadRejected.too_large()) for name in getattr(request, "oversized_uploads", [])
     ]
@@ -148,7 +151,7 @@ def photo_detail(request, pk):
     previews = Prefetch("variants", queryset=Variant.objects.filter(name="preview"))
     prefetch_related_objects([p for p in (newer, older) if p is not None], previews)
     in_albums = list(photo.albums.order_by("name"))
-    other_albums = [candidate for candidate in Album.objects.all() if candidate not in in_albums]
+    other_albums = [c for c in permissions.manageable_albums(request.user) if c not in in_albums]
     context_query = f"?album={album.pk}" if album else ""
     context = {
         "photo": photo,
@@ -190,7 +193,7 @@ def photo_download(request, pk):
 
 @require_POST
 def photo_rotate(request, pk):
-    photo = get_object_or_404(Photo, pk=pk)
+    photo = permissions.photo_or_403(request.user, get_object_or_404(Photo, pk=pk))
     form = RotateForm(request.POST)
     if form.is_valid():
         rotate_photo(photo=photo, degrees=form.degrees)
@@ -215,6 +218,7 @@ def photo_retry(request, pk):
 def photo_delete(request, pk):
     """Move the photo to the trash (POST; the answer carries an Undo). GET asks first, for links from elsewhere."""
     photo = get_object_or_404(Photo.objects.prefetch_related("variants"), pk=pk)
+    permissions.photo_or_403(request.user, photo)
     if request.method == "POST":
         _, older = library.neighbours(Photo.objects.all(), photo)
         trashed(request, trash.trash_photos(photo_ids=[photo.pk], user=request.user), f"Moved {photo} to the trash.")
@@ -232,7 +236,7 @@ def photo_albums(request, pk):
     photo = get_object_or_404(Photo, pk=pk)
     form = PhotoAlbumForm(request.POST)
     if form.is_valid():
-        album = form.cleaned_data["album"]
+        album = permissions.album_or_403(request.user, form.cleaned_data["album"])
         if request.POST.get("remove"):
             album_services.remove_photos(album=album, photo_ids=[photo.pk])
             messages.success(request, f"Removed from {album}.")
@@ -248,7 +252,7 @@ def album_list(request):
     form = NewAlbumForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            album = album_services.create_album(name=form.cleaned_data["name"])
+            album = album_services.create_album(name=form.cleaned_data["name"], owner=request.user)
         except album_services.AlbumNameTaken as exc:  # made by someone else a moment ago
             form.add_error("name", str(exc))
         else:
@@ -271,8 +275,9 @@ def _album_page(request, album: Album, rename_form: AlbumForm, status: int = 200
     context.update(
         full_page=True,
         photo_count=AlbumPhoto.objects.in_library().filter(album=album).count(),
-        albums=list(Album.objects.all()),
+        albums=list(permissions.manageable_albums(request.user)),
         rename_form=rename_form,
+        can_manage=permissions.may_manage_album(request.user, album),
     )
     return render(request, "gallery/album.html", context, status=status)
 
@@ -280,7 +285,7 @@ def _album_page(request, album: Album, rename_form: AlbumForm, status: int = 200
 @require_POST
 def album_rename(request, pk):
     """Rename; a clash with another album's name (ignoring case) is answered at the field, the name kept."""
-    album = get_object_or_404(Album, pk=pk)
+    album = permissions.album_or_403(request.user, get_object_or_404(Album, pk=pk))
     form = AlbumForm(request.POST, instance=Album.objects.get(pk=album.pk))
     if form.is_valid():
         try:
@@ -297,7 +302,7 @@ def album_rename(request, pk):
 def album_add(request, pk):
     """ "Add photos" inside an album: the library's grid (keyset pages) to pick from; what is in the album already
     is marked. The selection goes to the bulk endpoint (action add), which leads back to the album."""
-    album = get_object_or_404(Album, pk=pk)
+    album = permissions.album_or_403(request.user, get_object_or_404(Album, pk=pk))
     page = library.library_page(Photo.objects.all(), cursor=request.GET.get("before"), page_size=PAGE_SIZE)
     members = AlbumPhoto.objects.filter(album=album, photo_id__in=[photo.pk for photo in page.photos])
     context = {
@@ -313,7 +318,7 @@ def album_add(request, pk):
 
 
 def album_delete(request, pk):
-    album = get_object_or_404(Album, pk=pk)
+    album = permissions.album_or_403(request.user, get_object_or_404(Album, pk=pk))
     if request.method == "POST":
         name = str(album)
         album_services.delete_album(album=album)
@@ -325,7 +330,7 @@ def album_delete(request, pk):
 
 @require_POST
 def album_cover(request, pk):
-    album = get_object_or_404(Album, pk=pk)
+    album = permissions.album_or_403(request.user, get_object_or_404(Album, pk=pk))
     form = CoverForm(request.POST)
     if form.is_valid():
         try:
@@ -350,9 +355,11 @@ def bulk(request):
     action, ids, album = form.cleaned_data["action"], form.cleaned_data["photo_ids"], form.cleaned_data["album"]
     if action == "download":
         return zip_response(request, ids)
+    if album is not None and action in ("add", "remove", "cover"):
+        permissions.album_or_403(request.user, album)
     if action == "new-album":
         try:
-            album = album_services.create_album(name=form.cleaned_data["name"])
+            album = album_services.create_album(name=form.cleaned_data["name"], owner=request.user)
         except album_services.AlbumNameTaken as exc:  # made by someone else a moment ago
             form.add_error("name", str(exc))
             if request.htmx:
@@ -379,7 +386,11 @@ def bulk(request):
         except (ValueError, Photo.DoesNotExist) as exc:
             messages.error(request, str(exc))
     elif action == "delete":
-        trashed(request, trash.trash_photos(photo_ids=ids, user=request.user))
+        moved = trash.trash_photos(photo_ids=ids, user=request.user)
+        trashed(request, moved)
+        others = Photo.objects.filter(pk__in=ids).exclude(pk__in=moved).count()
+        if others:
+            messages.info(request, f"{others:,} of them {pluralize(others, 'is,are')} someone else's and stayed.")
     if request.htmx:
         return answer(request)
     return redirect(back)
@@ -430,6 +441,8 @@ def duplicates(request):
         else:
             moved = trash.trash_photos(photo_ids=sorted(group - keep), user=request.user)
             trashed(request, moved, f"Kept {len(keep & group)}, moved {len(moved)} to the trash.")
+            if len(moved) < len(group - keep):
+                messages.info(request, "Photos someone else uploaded stayed: only they, or staff, can delete them.")
         return answer(request) if request.htmx else redirect("duplicates")
     groups = duplicate_groups()
     variants = Prefetch("variants", queryset=Variant.objects.filter(name__in=library.GRID_VARIANTS))
@@ -453,8 +466,9 @@ def media(request, path):
 
 
 def trash_page(request):
-    """The trash: the same grid, each photo restorable, until GLOWWORM_TRASH_DAYS after it went in."""
-    in_trash = Photo.all_objects.in_trash()
+    """The trash: the same grid, each photo restorable, until GLOWWORM_TRASH_DAYS after it went in. Members see
+    the photos they uploaded; staff see everyone's."""
+    in_trash = _trash_of(request.user)
     page = library.library_page(in_trash, cursor=request.GET.get("before"), page_size=PAGE_SIZE)
     context = {"page": page, "more_url": reverse("trash")}
     if request.htmx and request.GET.get("before"):
@@ -471,7 +485,7 @@ def trash_restore(request):
     if not form.is_valid():
         form_problems(request, form)
         return answer(request, status=400) if request.htmx else redirect(back)
-    restored = trash.restore_photos(photo_ids=form.cleaned_data["photo_ids"])
+    restored = trash.restore_photos(photo_ids=form.cleaned_data["photo_ids"], user=request.user)
     messages.success(request, f"Restored {len(restored):,} photo{pluralize(len(restored))}.")
     if request.htmx:
         return answer(request, photos=library.grid_photos(Photo.objects.filter(pk__in=restored)))
@@ -485,14 +499,20 @@ def trash_purge(request):
     if not form.is_valid():
         form_problems(request, form)
         return answer(request, status=400) if request.htmx else redirect("trash")
-    ids = list(Photo.all_objects.in_trash().filter(pk__in=form.cleaned_data["photo_ids"]).values_list("pk", flat=True))
+    ids = list(_trash_of(request.user).filter(pk__in=form.cleaned_data["photo_ids"]).values_list("pk", flat=True))
     if request.POST.get("confirmed") != "1":
         return render(request, "gallery/trash_confirm.html", {"ids": ids, "count": len(ids)})
-    purged = trash.purge_photos(photo_ids=ids)
+    purged = trash.purge_photos(photo_ids=ids, user=request.user)
     messages.success(request, f"Deleted {purged:,} photo{pluralize(purged)} forever.")
     return answer(request) if request.htmx else redirect("trash")
 
 
+def _trash_of(user):
+    in_trash = Photo.all_objects.in_trash()
+    return in_trash if user.is_staff else in_trash.filter(uploaded_by=user)
+
+
+@permissions.staff_required
 def trash_empty(request):
     """Empty the trash. The confirmation names the count; if the trash changed meanwhile, it asks again."""
     in_trash = Photo.all_objects.in_trash()

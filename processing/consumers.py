@@ -51,12 +51,16 @@ class UserSocket(AsyncWebsocketConsumer):
     deactivation and a password change close it (processing.events.end_sessions), and its messages are budgeted."""
 
     groups_to_join: tuple[str, ...] = ()
+    staff_only = False
     user_group = None
 
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
+            return
+        if self.staff_only and not user.is_staff:
+            await self.close(code=4403)
             return
         self.budget = MessageBudget()
         self.user_group = events.user_group(user.pk)

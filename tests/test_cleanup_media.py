@@ -61,7 +61,7 @@ def library(client_logged_in, media_root, redis_conn):
             os.utime(path, (AN_HOUR_AGO, AN_HOUR_AGO))  # referenced files, old enough to be candidates
     referenced = all_files(media_root)
     orphans = [
-        old_file(media_root, "originals/ab/abandoned.jpg"),
+        old_file(media_root, "originals/zz/abandoned.jpg"),
         old_file(media_root, "variants/cd/abandoned-thumb-1234.webp"),
         old_file(media_root, "variants/ab/.half-written.webp.tmp"),
     ]
@@ -76,7 +76,7 @@ def test_dry_run_reports_and_changes_nothing(library, media_root):
     photo, referenced, orphans, young, elsewhere = library
     before = all_files(media_root)
     output = cleanup("--dry-run")
-    assert "Would delete unreferenced file originals/ab/abandoned.jpg (1000\xa0bytes)" in output
+    assert "Would delete unreferenced file originals/zz/abandoned.jpg (1000\xa0bytes)" in output
     assert "Would delete 3 unreferenced files (2.9\xa0KB); left 1 younger than 60 minutes." in output
     assert all_files(media_root) == before
 
@@ -86,7 +86,7 @@ def test_deletes_unreferenced_files_and_never_a_referenced_one(library, media_ro
     output = cleanup()
     assert "Deleted 3 unreferenced files" in output
     assert not any(path.exists() for path in orphans)
-    assert not (media_root / "originals/ab").exists()  # emptied directories go too
+    assert not (media_root / "originals/zz").exists()  # emptied directories go too (zz: never a photo key's hex prefix)
     assert referenced <= all_files(media_root)
     assert young.exists()  # maybe a render's new file whose row is about to be committed
     assert elsewhere.exists()  # outside originals/ and variants/: not ours to judge

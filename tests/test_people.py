@@ -54,7 +54,8 @@ def test_staff_invite_and_the_link_makes_one_account(client_logged_in, user):
 def test_a_staff_invite_makes_a_staff_account(user):
     invite = invites.create_invite(by=user, make_staff=True)
     Client().post(f"/invite/{invite.token}/", account_form("erin"))
-    assert get_user_model().objects.get(username="erin").is_staff
+    erin = get_user_model().objects.get(username="erin")
+    assert erin.is_staff and erin.is_superuser
 
 
 def test_invites_refuse_weak_passwords_and_taken_names_and_stay_unused(user):
@@ -122,10 +123,10 @@ def test_deactivating_ends_access_and_keeps_the_photos(client_logged_in, member)
 def test_roles_change_but_never_lock_everyone_out(client_logged_in, user, member):
     client_logged_in.post(f"/people/{member.pk}/", {"action": "staff"})
     member.refresh_from_db()
-    assert member.is_staff
+    assert member.is_staff and member.is_superuser  # the admin too
     client_logged_in.post(f"/people/{member.pk}/", {"action": "member"})
     member.refresh_from_db()
-    assert not member.is_staff
+    assert not member.is_staff and not member.is_superuser
 
     # Oneself: neither deactivated nor demoted.
     for action in ("deactivate", "member"):

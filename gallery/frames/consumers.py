@@ -162,9 +162,10 @@ class FrameConsumer(AsyncWebsocketConsumer):
 
 
 class FramesAdminConsumer(UserSocket):
-    """The gallery's frames page: live status fragments, for logged-in users only."""
+    """The gallery's frames page: live status fragments, for staff only."""
 
     groups_to_join = (events.FRAMES_ADMIN_GROUP,)
+    staff_only = True
 
     async def receive(self, text_data=None, bytes_data=None):
         if not await self.within_budget():

@@ -59,7 +59,7 @@ def accept(*, token: str, form):
         if invite is None or not invite.is_pending():
             raise InviteRefused("This invite has been used already, or has expired.")
         user = form.save(commit=False)
-        user.is_staff = invite.make_staff
+        user.is_staff = user.is_superuser = invite.make_staff
         user.save()
         Invite.objects.filter(pk=invite.pk).update(used_at=timezone.now(), used_by=user)
     return user
@@ -85,9 +85,10 @@ def set_active(*, actor, user, active: bool) -> None:
 
 
 def set_staff(*, actor, user, staff: bool) -> None:
+    """Staff do everything, the Django admin included: staff accounts are superusers, members are neither."""
     if user.pk == actor.pk:
         raise ChangeRefused("You cannot change your own role; ask another staff member.")
     if not staff and not _other_active_staff(user):
         raise ChangeRefused("This is the last active staff account.")
-    user.is_staff = staff
-    user.save(update_fields=["is_staff"])
+    user.is_staff = user.is_superuser = staff
+    user.save(update_fields=["is_staff", "is_superuser"])

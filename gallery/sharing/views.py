@@ -12,7 +12,6 @@ import tempfile
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,7 +22,7 @@ from gallery import library, security, storage
 from gallery.files import clean_file_name
 from gallery.media import variant_response
 from gallery.models import Album, Variant
-from gallery.permissions import may_manage_album
+from gallery.permissions import album_or_403
 from gallery.sharing import links
 from gallery.sharing.forms import NewLinkForm, UnlockForm
 from gallery.sharing.models import ShareLink
@@ -152,10 +151,7 @@ def share_download(request, token, photo_id):
 
 
 def _managed_album(request, pk) -> Album:
-    album = get_object_or_404(Album, pk=pk)
-    if not may_manage_album(request.user, album):
-        raise PermissionDenied("Only the album's owner or staff can share it.")
-    return album
+    return album_or_403(request.user, get_object_or_404(Album, pk=pk))
 
 
 def album_share(request, pk):

@@ -3,7 +3,11 @@
 function copyFrom(button) {
   const input = document.getElementById(button.dataset.copy);
   const status = button.parentElement.querySelector(".share-copied");
-  const done = (text) => { if (status) status.textContent = text; };
+  const done = (text) => {
+    if (status) status.textContent = text;
+    // Said through the page's one live region (glowworm.js), where there is one.
+    if (window.Glowworm) window.Glowworm.announce(text);
+  };
   input.select();
   if (navigator.clipboard && window.isSecureContext) {
     navigator.clipboard.writeText(input.value).then(() => done("Copied"), () => done("Press Ctrl+C"));
