@@ -151,7 +151,8 @@ def photo_detail(request, pk):
     previews = Prefetch("variants", queryset=Variant.objects.filter(name="preview"))
     prefetch_related_objects([p for p in (newer, older) if p is not None], previews)
     in_albums = list(photo.albums.order_by("name"))
-    other_albums = [c for c in permissions.manageable_albums(request.user) if c not in in_albums]
+    manageable = list(permissions.manageable_albums(request.user))
+    other_albums = [candidate for candidate in manageable if candidate not in in_albums]
     context_query = f"?album={album.pk}" if album else ""
     context = {
         "photo": photo,
@@ -161,6 +162,8 @@ def photo_detail(request, pk):
         "neighbours": [p for p in (older, newer) if p is not None],
         "in_albums": in_albums,
         "other_albums": other_albums,
+        "manageable_album_ids": {album.pk for album in manageable},
+        "can_change": permissions.may_change_photo(request.user, photo),
         "context_query": context_query,
         "here": photo.get_absolute_url() + context_query,
         "older_url": older.get_absolute_url() + context_query if older else "",

@@ -200,3 +200,13 @@ def test_pages_offer_members_only_what_they_may_do(client, world):
     assert "/frames/" in nav and "/people/" in nav
     album_page = client.get(f"/albums/{world['album'].pk}/").content.decode()
     assert "Album settings" in album_page and f"/albums/{world['album'].pk}/share/" in album_page
+
+
+def test_the_photo_view_offers_members_only_their_own_changes(client, world):
+    client.force_login(world["member"])
+    html = client.get(f"/photos/{world['photo'].pk}/").content.decode()
+    assert "Rotate left" not in html and "Move to trash" not in html
+    assert f"/albums/{world['album'].pk}/" in html and 'name="remove"' not in html  # listed, not removable
+    own = make_photo_row(uploaded_by=world["member"])
+    html = client.get(f"/photos/{own.pk}/").content.decode()
+    assert "Rotate left" in html and "Move to trash" in html
