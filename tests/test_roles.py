@@ -13,9 +13,11 @@ from django.utils import timezone
 
 from gallery import albums, api
 from gallery.frames.models import Frame, FrameSchedule, Playlist
-from gallery.models import Variant
+from gallery.models import Album, Variant
 from gallery.people import invites
+from gallery.people.models import Invite
 from gallery.sharing import links
+from gallery.sharing.models import ShareLink
 from tests.gallery_factories import make_photo_row
 from tests.test_hostile_input import FRAME_SECRET_URL_NAMES, PAIRING_URL_NAMES, every_url
 
@@ -50,12 +52,19 @@ def world():
     member = User.objects.create_user("bob", pk=3, password="another long pass phrase")
     photo = make_photo_row(pk=1, uploaded_by=staff)
     album = albums.create_album(name="Staff's", owner=staff)
+    # MariaDB does not reset auto-increment counters between tests: renumber what has no pk argument (nothing
+    # refers to these rows yet).
+    Album.objects.filter(pk=album.pk).update(id=1)
+    album = Album.objects.get(pk=1)
     albums.add_photos(album=album, photo_ids=[photo.pk])
     playlist = Playlist.objects.create(pk=1, name="Hall")
     frame = Frame.objects.create(pk=1, name="Kitchen", playlist=playlist, secret_digest="f" * 64)
     FrameSchedule.objects.create(pk=1, frame=frame, weekdays="0123456", start=time(22), end=time(6), action="blank")
     link = links.create_link(album=album, user=staff)
     invite = invites.create_invite(by=staff)
+    ShareLink.objects.filter(pk=link.pk).update(id=1)
+    Invite.objects.filter(pk=invite.pk).update(id=1)
+    link, invite = ShareLink.objects.get(pk=1), Invite.objects.get(pk=1)
     return {"staff": staff, "member": member, "album": album, "link": link, "invite": invite, "photo": photo}
 
 
