@@ -142,7 +142,12 @@ def rescue_key(photo_id: int) -> str:
 def render_state(photo_id: int, live: liveness.LiveJobs | None = None) -> str:
     """LIVE, DEAD or UNKNOWN: is some job (or a `reprocess --sync` process) going to finish this photo's render?"""
     live = live or liveness.LiveJobs(render_queues(), ids=chain_job_ids(photo_id))
-    states = [live.state(job_id) for job_id in chain_job_ids(photo_id)]
+    states = []
+    for job_id in chain_job_ids(photo_id):
+        states.append(live.state(job_id))
+        if states[-1] == liveness.LIVE:
+            # Enough: a sweep over thousands of queued photos then asks Redis nothing per photo.
+            return liveness.LIVE
     states.append(liveness.SyncRender.state(photo_id, live.connection))
     return liveness.combined(states)
 
