@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import io
 import json
 import os
 import statistics
@@ -22,24 +21,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyvips
-from PIL import Image, ImageOps
+from PIL import Image
 
 from bench import inputs, metrics
+from bench.legacy import LEGACY, naive_pillow
 from processing import imaging
-from processing.specs import THUMBNAIL, VARIANT, Spec, build_specs
+from processing.specs import Spec, build_specs
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_PIXELS = 150_000_000
 DEFAULT_DISPLAY_SIZES = [(1080, 1920), (1920, 1080), (2160, 3840), (3840, 2160)]
 
-# The previous product's output set: JPEG q85 thumbnails in 150/300/600 boxes and two display variants.
-LEGACY = (
-    Spec("legacy-150", 150, 150, "JPEG", 85, THUMBNAIL),
-    Spec("legacy-300", 300, 300, "JPEG", 85, THUMBNAIL),
-    Spec("legacy-600", 600, 600, "JPEG", 85, THUMBNAIL),
-    Spec("legacy-1080x1920", 1080, 1920, "JPEG", 85, VARIANT),
-    Spec("legacy-2160x3840", 2160, 3840, "JPEG", 85, VARIANT),
-)
 FULL = build_specs(DEFAULT_DISPLAY_SIZES, "JPEG")
 
 # pyvips' operation cache would turn every run after the first into a lookup.
@@ -48,18 +40,6 @@ pyvips.cache_set_max_mem(0)
 pyvips.cache_set_max_files(0)
 
 Produced = Iterator[tuple[Spec, bytes]]
-
-
-def naive_pillow(path: Path, specs: tuple[Spec, ...]) -> Produced:
-    """(a) What the previous product did: open the original for every output, LANCZOS from full size."""
-    for spec in specs:
-        with Image.open(path) as image:
-            upright = ImageOps.exif_transpose(image).convert("RGB")
-        size = imaging.fit_inside(upright.size, (spec.width, spec.height))
-        out = upright.resize(size, Image.Resampling.LANCZOS)
-        buffer = io.BytesIO()
-        out.save(buffer, "JPEG", quality=spec.quality)
-        yield spec, buffer.getvalue()
 
 
 def vips_thumbnail(path: Path, specs: tuple[Spec, ...]) -> Produced:
