@@ -90,7 +90,7 @@ class Photo(models.Model):
     taken_date = models.DateField(null=True, blank=True, db_index=True, editable=False)
     # month_of(taken_at or created_at), kept by save() and by the renderer when it reads the date taken: the grid's
     # month headings, and the date scrubber's counts as a plain GROUP BY (no time-zone functions in the database).
-    library_month = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    library_month = models.DateField(null=True, blank=True, editable=False)  # indexed with trashed_at (Meta)
     camera_make = models.CharField(max_length=100, blank=True)
     camera_model = models.CharField(max_length=100, blank=True)
     lens = models.CharField(max_length=150, blank=True)
@@ -124,7 +124,10 @@ class Photo(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(Coalesce("taken_at", "created_at").desc(), models.F("id").desc(), name="photo_library_order")
+            models.Index(Coalesce("taken_at", "created_at").desc(), models.F("id").desc(), name="photo_library_order"),
+            # The date scrubber's GROUP BY library_month over the library (trashed_at IS NULL) read from the index
+            # alone: 100,000 photos counted without touching a row.
+            models.Index(fields=["library_month", "trashed_at"], name="photo_month_in_library"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(rotation__in=(0, 90, 180, 270)), name="photo_rotation_quarter")
