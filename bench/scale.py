@@ -133,6 +133,7 @@ def build(photo_count: int) -> None:
                     taken_at=taken,
                     taken_date=taken.date() if taken else None,
                     library_month=month_of(taken or created),
+                    library_at=taken or created,
                     camera_make=make,
                     camera_model=model,
                     lens=lens,

@@ -536,7 +536,8 @@ def _render(photo_id: int, *, stages: list[str], missing_only: bool) -> str:
                         if fields["taken_at"] and timezone.is_naive(fields["taken_at"]):
                             # No UTC offset in the file: the camera's clock is read as the server's time zone.
                             fields["taken_at"] = timezone.make_aware(fields["taken_at"])
-                        fields["library_month"] = month_of(fields["taken_at"] or photo.created_at)
+                        fields["library_at"] = fields["taken_at"] or photo.created_at
+                        fields["library_month"] = month_of(fields["library_at"])
                         # The user's quarter turns (Photo.rotation) come on top of the EXIF orientation.
                         turned = photo.rotation in (90, 270)
                         Photo.all_objects.filter(pk=photo_id).update(
