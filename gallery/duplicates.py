@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from itertools import combinations
+from itertools import combinations, groupby
 
 from django.db import transaction
 from django.db.models import F
@@ -41,13 +41,15 @@ def group(
     bands = max_distance + 2
     edges = [(64 * i // bands, 64 * (i + 1) // bands) for i in range(bands)]
     values = [value for _, value in ordered]
-    parts = [[(value >> low) & ((1 << (high - low)) - 1) for low, high in edges] for value in values]
+    columns = [[(value >> low) & ((1 << (high - low)) - 1) for value in values] for low, high in edges]
+    positions = range(len(values))
     near: dict[int, set[int]] = defaultdict(set)  # position -> later positions within max_distance
     for first, second in combinations(range(bands), 2):  # one pair of bands at a time: memory stays small
-        buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
-        for position, bits in enumerate(parts):
-            buckets[(bits[first], bits[second])].append(position)
-        for members in buckets.values():
+        width = edges[second][1] - edges[second][0]
+        keys = [(a << width) | b for a, b in zip(columns[first], columns[second], strict=True)]
+        # Sorting and grouping run in C, where a dict of lists would cost a Python step per photo and pair.
+        for _, run in groupby(sorted(positions, key=keys.__getitem__), key=keys.__getitem__):
+            members = list(run)  # in position order: sorted() is stable
             for earlier, later in combinations(members, 2):
                 if hamming(values[earlier], values[later]) <= max_distance:
                     near[earlier].add(later)
