@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import gc
 import json
 import os
@@ -95,7 +96,7 @@ class Sharp:
         cls._process.stdin.write(json.dumps(request) + "\n")
         answer = json.loads(cls._process.stdout.readline())
         if "error" in answer:
-            raise Unavailable(f"sharp: {answer['error']}")
+            raise Unavailable(f"sharp: {answer['error'].strip().splitlines()[-1]}")  # one line for the table
         return answer
 
 
@@ -112,6 +113,7 @@ def sharp_request(path: Path, specs: tuple[Spec, ...], mode: str) -> dict:
     return request
 
 
+@functools.lru_cache(maxsize=8)  # Pillow reads a whole PNG to find its EXIF: once per input is enough
 def immich_shape(path: Path) -> tuple[Spec, ...]:
     """Immich's thumbnail job for this photo: a preview whose short edge is 1440 px (JPEG q80) and a thumbnail
     whose short edge is 250 px (WebP q80), never enlarged; as boxes our specs (and sharp's fit: inside) understand."""
