@@ -1,13 +1,54 @@
-"""Where files live under MEDIA_ROOT. Names are generated; nothing the client sent becomes a path."""
+"""Where stored files live: under MEDIA_ROOT (the embedded default), or in an S3-compatible bucket when
+AWS_STORAGE_BUCKET_NAME is set. The one home of both: every other module reads, writes, lists and deletes originals
+and variants through the functions here, naming the location the row records (Photo.original_location,
+Variant.location), so a library half-way through `media_migrate` is served from both.
 
+Names are generated (original_name_for, variant_name_for); nothing the client sent becomes a path or a key. The bucket
+goes through django-storages' S3Storage (its boto3 resource, client and settings); uploads use boto3's
+upload_fileobj, which switches to a multipart upload for large files.
+
+Errors a caller must tell apart: a missing file or object is FileNotFoundError, as for a local file; a bucket that
+cannot be reached, or that refuses our credentials, is StorageUnavailable (transient for the workers, 503 for uploads).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
 import os
 import secrets
 import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
 
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError, NoCredentialsError
 from django.conf import settings
+from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from storages.backends.s3 import S3Storage
 
+from gallery.models import Location
 from processing import formats
+
+LOCAL, S3 = Location.LOCAL, Location.S3
+# Variant names change on every render, so a name's content never changes.
+VARIANT_CACHE_CONTROL = "private, max-age=31536000, immutable"
+
+
+class StorageUnavailable(Exception):
+    """The bucket could not be reached, or refused us (credentials, a missing bucket): nothing about the file."""
+
+
+# --- names ------------------------------------------------------------------------------------------------------
 
 
 def media_path(relative: str, *, under: str = "") -> Path:
@@ -24,6 +65,16 @@ def media_path(relative: str, *, under: str = "") -> Path:
     return path
 
 
+def check_name(relative: str, *, under: str = "") -> str:
+    """The same rule as media_path for a key in the bucket: a plain relative name under `under`, no `..`."""
+    parts = relative.split("/")
+    if not relative or relative.startswith("/") or "\x00" in relative or any(p in ("", ".", "..") for p in parts):
+        raise ValueError(f"{relative[:80]!r} is not a usable name")
+    if under and (len(parts) < 2 or parts[0] != under):
+        raise ValueError(f"{relative[:80]!r} is outside {under}")
+    return relative
+
+
 def original_name_for(key: str, pillow_format: str) -> str:
     return f"originals/{key[:2]}/{key}.{formats.extension(pillow_format)}"
 
@@ -33,30 +84,286 @@ def variant_name_for(key: str, spec_name: str, extension: str) -> str:
     return f"variants/{key[:2]}/{key}-{spec_name}-{secrets.token_hex(4)}.{extension}"
 
 
-def store_file(source: str | Path, relative: str) -> Path:
-    """Move (or copy, across file systems) a finished file into place."""
+# --- which location ---------------------------------------------------------------------------------------------
+
+
+def bucket_configured() -> bool:
+    return bool(getattr(settings, "AWS_STORAGE_BUCKET_NAME", ""))
+
+
+def default_location() -> str:
+    """Where new files go: the bucket when one is configured, else MEDIA_ROOT."""
+    return S3 if bucket_configured() else LOCAL
+
+
+def locations_in_use() -> list[str]:
+    return [LOCAL, S3] if bucket_configured() else [LOCAL]
+
+
+@functools.cache
+def bucket_storage():
+    """django-storages' S3Storage, built from the AWS_* settings (cached; a settings change in tests resets it)."""
+    return S3Storage()
+
+
+@functools.cache
+def _signing_client():
+    """The client that signs the URLs browsers follow: for AWS_S3_CUSTOM_DOMAIN when set (the bucket's public
+    origin, e.g. a proxy in front of MinIO), else the endpoint the app itself talks to."""
+    bucket = bucket_storage()
+    domain = getattr(settings, "AWS_S3_CUSTOM_DOMAIN", "")
+    if not domain:
+        return bucket.connection.meta.client
+    protocol = getattr(settings, "AWS_S3_URL_PROTOCOL", "https:") or "https:"
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=f"{protocol}//{domain}",
+        region_name=bucket.region_name,
+        aws_access_key_id=bucket.access_key,
+        aws_secret_access_key=bucket.secret_key,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+
+@receiver(setting_changed)
+def _forget_clients(*, setting, **kwargs):
+    if setting.startswith("AWS_"):
+        bucket_storage.cache_clear()
+        _signing_client.cache_clear()
+
+
+def _key(name: str) -> str:
+    bucket = bucket_storage()
+    return bucket._normalize_name(bucket._clean_name(name))  # with AWS_LOCATION's prefix, as django-storages does
+
+
+@contextmanager
+def _bucket_errors(name: str = ""):
+    """botocore's errors in the two kinds callers handle."""
+    try:
+        yield
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        if code in ("404", "NoSuchKey", "NotFound"):
+            raise FileNotFoundError(f"{name} is not in the bucket") from None
+        raise StorageUnavailable(describe_bucket_error(exc)) from exc
+    except BotoCoreError as exc:  # no connection, a timeout, no credentials at all
+        raise StorageUnavailable(describe_bucket_error(exc)) from exc
+
+
+def describe_bucket_error(exc: Exception) -> str:
+    """One sentence a person can act on, for an error from the bucket."""
+    bucket = getattr(settings, "AWS_STORAGE_BUCKET_NAME", "")
+    endpoint = getattr(settings, "AWS_S3_ENDPOINT_URL", "") or "AWS S3"
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code == "NoSuchBucket":
+            return f"The bucket {bucket!r} does not exist at {endpoint}: create it, or fix AWS_STORAGE_BUCKET_NAME."
+        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "403", "InvalidToken"):
+            return (
+                f"{endpoint} refused the credentials ({code}): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+                f"and that they may read and write {bucket!r}."
+            )
+        return f"{endpoint} answered {code or 'an error'} for bucket {bucket!r}."
+    if isinstance(exc, NoCredentialsError):
+        return "No S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY."
+    if isinstance(exc, EndpointConnectionError):
+        return f"{endpoint} cannot be reached: is it running, and is AWS_S3_ENDPOINT_URL right?"
+    return f"{endpoint} cannot be reached ({exc.__class__.__name__}): is it running, and is AWS_S3_ENDPOINT_URL right?"
+
+
+# --- writing ----------------------------------------------------------------------------------------------------
+
+
+def store_file(source: str | Path, relative: str, *, location: str = LOCAL) -> None:
+    """Put a finished file in place: moved (a rename on one file system) under MEDIA_ROOT, or sent to the bucket
+    once, in parts when large. Either way the source is gone afterwards."""
+    if location == S3:
+        with open(source, "rb") as handle, _bucket_errors(relative):
+            bucket_storage().bucket.Object(_key(relative)).upload_fileobj(
+                handle,
+                ExtraArgs={"ContentType": formats.mime_type_of(relative)},
+                Config=bucket_storage().transfer_config,
+            )
+        os.unlink(source)
+        return
     target = media_path(relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(os.fspath(source), target)
     os.chmod(target, 0o640)
-    return target
 
 
-def write_bytes(relative: str, data: bytes) -> Path:
-    """Write atomically: a reader sees the whole file or none."""
+def write_bytes(relative: str, data: bytes, *, location: str = LOCAL) -> None:
+    """Write atomically: a reader sees the whole file or none (an S3 PUT is atomic by itself)."""
+    if location == S3:
+        with _bucket_errors(relative):
+            bucket_storage().bucket.Object(_key(relative)).put(
+                Body=data, ContentType=formats.mime_type_of(relative), CacheControl=VARIANT_CACHE_CONTROL
+            )
+        return
     target = media_path(relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp")
     with open(temporary, "wb") as handle:
         handle.write(data)
     os.replace(temporary, target)
-    return target
 
 
-def delete_file(relative: str) -> None:
+def delete_file(relative: str, location: str = LOCAL) -> None:
+    """Remove a stored file; one already gone is fine. (Also an RQ job: retired variants, processing/jobs.py.)"""
     if not relative:
+        return
+    if location == S3:
+        with _bucket_errors(relative):
+            bucket_storage().bucket.Object(_key(relative)).delete()
         return
     try:
         media_path(relative).unlink()
     except FileNotFoundError:
         pass
+
+
+# --- reading ----------------------------------------------------------------------------------------------------
+
+
+def open_file(relative: str, *, location: str = LOCAL) -> BinaryIO:
+    """A stream of the stored bytes (read(n), close()). FileNotFoundError when it is not there; ValueError for a
+    name outside the media tree."""
+    if location == S3:
+        check_name(relative)
+        with _bucket_errors(relative):
+            return bucket_storage().bucket.Object(_key(relative)).get()["Body"]
+    return open(media_path(relative), "rb")
+
+
+@contextmanager
+def local_copy(relative: str, *, location: str = LOCAL) -> Iterator[Path]:
+    """A path to the file on this host's disk for as long as the block runs: the file itself under MEDIA_ROOT, or
+    a temporary copy streamed from the bucket (deleted afterwards), so a worker needs no shared disk."""
+    if location != S3:
+        yield media_path(relative)
+        return
+    check_name(relative)
+    handle = tempfile.NamedTemporaryFile(prefix="glowworm-", suffix=Path(relative).suffix, delete=False)
+    try:
+        with handle, _bucket_errors(relative):
+            bucket_storage().bucket.Object(_key(relative)).download_fileobj(handle)
+        yield Path(handle.name)
+    finally:
+        os.unlink(handle.name)
+
+
+def exists(relative: str, *, location: str = LOCAL) -> bool:
+    try:
+        return size(relative, location=location) >= 0
+    except (FileNotFoundError, ValueError):
+        return False
+
+
+def size(relative: str, *, location: str = LOCAL) -> int:
+    """The stored file's size in bytes; FileNotFoundError when it is not there."""
+    if location == S3:
+        check_name(relative)
+        with _bucket_errors(relative):
+            return bucket_storage().connection.meta.client.head_object(
+                Bucket=bucket_storage().bucket_name, Key=_key(relative)
+            )["ContentLength"]
+    path = media_path(relative)
+    if not path.is_file():
+        raise FileNotFoundError(relative)
+    return path.stat().st_size
+
+
+def sha256_of(relative: str, *, location: str = LOCAL) -> str:
+    digest = hashlib.sha256()
+    with open_file(relative, location=location) as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str  # relative, as rows record it
+    size: int
+    modified: float  # a Unix time
+
+
+def list_files(folder: str, *, location: str = LOCAL) -> Iterator[StoredFile]:
+    """Every file under a top folder (originals, variants) of a location."""
+    if location == S3:
+        bucket = bucket_storage()
+        prefix = _key(folder) + "/"
+        strip = len(prefix) - len(folder) - 1
+        paginator = bucket.connection.meta.client.get_paginator("list_objects_v2")
+        with _bucket_errors(folder):
+            for page in paginator.paginate(Bucket=bucket.bucket_name, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield StoredFile(item["Key"][strip:], item["Size"], item["LastModified"].timestamp())
+        return
+    root = Path(settings.MEDIA_ROOT)
+    for dirpath, _dirnames, filenames in os.walk(root / folder):
+        for filename in filenames:
+            path = Path(dirpath) / filename
+            try:
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            yield StoredFile(path.relative_to(root).as_posix(), stat.st_size, stat.st_mtime)
+
+
+# --- URLs browsers follow ---------------------------------------------------------------------------------------
+
+
+def presigned_url(relative: str, *, attachment_name: str = "", content_type: str = "") -> tuple[str, int]:
+    """A signed GET URL for an object in the bucket, and for how many more seconds a browser may keep reusing it.
+
+    Signed once per GLOWWORM_MEDIA_URL_WINDOW (an hour) and shared through the cache: every page load and every web
+    process hands out the same URL until the window ends, so the browser's cache of the (immutable) object keeps
+    working. Each URL stays valid for a whole window after the one it was made in."""
+    window = settings.GLOWWORM_MEDIA_URL_WINDOW
+    now = time.time()
+    window_end = (int(now) // window + 1) * window
+    left = max(1, int(window_end - now))
+    cache_key = "presigned:" + hashlib.sha256(f"{relative}\0{attachment_name}\0{window_end}".encode()).hexdigest()
+    try:
+        url = cache.get(cache_key)
+    except Exception:  # noqa: BLE001 - Redis down: sign afresh rather than fail the image
+        url = None
+    if url is None:
+        params = {"Bucket": bucket_storage().bucket_name, "Key": _key(relative)}
+        if attachment_name:
+            params["ResponseContentDisposition"] = attachment_name
+        if content_type:
+            params["ResponseContentType"] = content_type
+        url = _signing_client().generate_presigned_url("get_object", Params=params, ExpiresIn=left + window)
+        try:
+            cache.set(cache_key, url, timeout=left)
+        except Exception:  # noqa: BLE001 - as above
+            pass
+    return url, left
+
+
+def public_origin() -> str:
+    """scheme://host of the URLs browsers are sent to (for the CSP's img-src); empty without a bucket."""
+    if not bucket_configured():
+        return ""
+    return _public_origin()
+
+
+@functools.cache
+def _public_origin() -> str:
+    # Signing makes no request: a URL for a name that need not exist says which host browsers will reach.
+    parts = urlsplit(
+        _signing_client().generate_presigned_url(
+            "get_object", Params={"Bucket": bucket_storage().bucket_name, "Key": "x"}
+        )
+    )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@receiver(setting_changed)
+def _forget_origin(*, setting, **kwargs):
+    if setting.startswith("AWS_"):
+        _public_origin.cache_clear()
