@@ -35,6 +35,7 @@ from django.core.cache import cache
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
 
 from gallery.models import Location
 from processing import formats
@@ -133,8 +134,8 @@ def _forget_clients(*, setting, **kwargs):
 
 
 def _key(name: str) -> str:
-    bucket = bucket_storage()
-    return bucket._normalize_name(bucket._clean_name(name))  # with AWS_LOCATION's prefix, as django-storages does
+    """The object key of a stored name: with AWS_LOCATION's prefix, as django-storages makes it."""
+    return bucket_storage()._normalize_name(clean_name(check_name(name)))
 
 
 @contextmanager

@@ -1,0 +1,241 @@
+"""Media in an S3-compatible bucket (gallery/storage.py), against a real S3 API over HTTP (moto_server): uploads,
+renders, serving with presigned redirects or streaming, access rules, and a bucket that cannot be reached."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import urllib.request
+import zipfile
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client
+from rq import Retry
+
+from gallery import albums, storage, trash
+from gallery.models import ApiToken, Photo, Variant
+from gallery.sharing import links
+from processing import jobs
+from tests import private_s3
+from tests.conftest import DATA, free_port, ready_photo, render_chain
+
+pytestmark = pytest.mark.django_db
+
+# Fixtures: moto_server for the session, a bucket of each test's own (see tests/private_s3.py).
+moto_url = private_s3.moto_url
+bucket = private_s3.bucket
+
+
+def media_files(media_root) -> list[str]:
+    return sorted(str(path.relative_to(media_root)) for path in media_root.rglob("*") if path.is_file())
+
+
+def upload(client, name="formats/hopper.jpg", **headers):
+    with open(DATA / name, "rb") as handle:
+        return client.post("/api/images/", {"file": handle}, **headers)
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read()
+
+
+def test_an_upload_goes_to_the_bucket_once_and_nothing_under_media_root(client_logged_in, bucket, media_root):
+    response = upload(client_logged_in)
+    assert response.status_code == 201, response.content
+    photo = Photo.objects.get(pk=response.json()["id"])
+    assert photo.original_location == "s3"
+    assert bucket.keys() == [photo.original]
+    data = (DATA / "formats/hopper.jpg").read_bytes()
+    assert bucket.read(photo.original) == data
+    assert photo.sha256 == hashlib.sha256(data).hexdigest()  # hashed as it streamed in
+    assert media_files(media_root) == []
+
+
+def test_a_render_reads_the_original_from_the_bucket_and_writes_variants_there(client_logged_in, bucket, media_root):
+    photo_id = upload(client_logged_in).json()["id"]
+    assert render_chain(photo_id) == "ready"
+    photo = Photo.objects.prefetch_related("variants").get(pk=photo_id)
+    variants = list(photo.variants.all())
+    assert variants and {variant.location for variant in variants} == {"s3"}
+    assert bucket.keys("variants/") == sorted(variant.file for variant in variants)
+    assert photo.placeholder and photo.phash
+    assert media_files(media_root) == []
+
+
+def test_variants_redirect_to_one_presigned_url_per_window_and_it_serves_the_file(client_logged_in, bucket):
+    photo = ready_photo(client_logged_in)
+    thumb = photo.variants_by_name["thumb"]
+    first = client_logged_in.get(thumb.url)
+    assert first.status_code == 302
+    location = first["Location"]
+    assert location.startswith(bucket.endpoint + "/")
+    assert "X-Amz-Signature" in location
+    assert first["Cache-Control"].startswith("private, max-age=")
+    assert 0 < int(first["Cache-Control"].split("=")[1]) <= 3600
+    assert client_logged_in.get(thumb.url)["Location"] == location  # the same URL: the browser's cache works
+    assert fetch(location) == bucket.read(thumb.file)
+
+
+def test_an_original_redirects_as_an_attachment(client_logged_in, bucket):
+    photo = ready_photo(client_logged_in)
+    response = client_logged_in.get(f"/photos/{photo.pk}/original/")
+    assert response.status_code == 302
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert query["response-content-disposition"][0].startswith("attachment;")
+    assert query["response-content-type"] == ["image/jpeg"]
+    with urllib.request.urlopen(response["Location"], timeout=10) as answer:
+        assert answer.headers["Content-Disposition"].startswith("attachment;")
+        assert answer.read() == (DATA / "formats/hopper.jpg").read_bytes()
+
+
+def test_anonymous_callers_get_the_login_page_never_a_redirect_to_storage(client_logged_in, bucket):
+    photo = ready_photo(client_logged_in)
+    anonymous = Client()
+    for url in (photo.variants_by_name["thumb"].url, f"/photos/{photo.pk}/original/"):
+        response = anonymous.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/")
+        assert bucket.endpoint not in response["Location"]
+    token_less = anonymous.get(photo.variants_by_name["thumb"].url, HTTP_AUTHORIZATION="Bearer not-a-token")
+    assert bucket.endpoint not in token_less.get("Location", "")
+
+
+def test_the_api_token_holder_reaches_every_variant_url(client_logged_in, user, bucket):
+    photo = ready_photo(client_logged_in)
+    _, secret = ApiToken.issue(user)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    detail = api.get(f"/api/images/{photo.pk}/").json()
+    urls = [variant["url"] for variant in detail["variants"]]
+    assert urls
+    for url in urls:
+        response = api.get(urlsplit(url).path)
+        assert response.status_code == 302, url
+        assert fetch(response["Location"])[:4] in (
+            b"RIFF",
+            b"\xff\xd8\xff\xe0",
+            b"\xff\xd8\xff\xe1",
+            b"\xff\xd8\xff\xdb",
+        )
+
+
+def test_with_redirects_off_the_app_streams_the_object(client_logged_in, bucket, settings):
+    settings.GLOWWORM_MEDIA_REDIRECT = False
+    photo = ready_photo(client_logged_in)
+    thumb = photo.variants_by_name["thumb"]
+    response = client_logged_in.get(thumb.url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == bucket.read(thumb.file)
+    assert response["Content-Type"] == "image/webp"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    original = client_logged_in.get(f"/photos/{photo.pk}/original/")
+    assert original["Content-Disposition"].startswith("attachment;")
+    assert b"".join(original.streaming_content) == (DATA / "formats/hopper.jpg").read_bytes()
+
+
+def test_names_outside_the_variants_folder_are_refused(client_logged_in, bucket):
+    photo = ready_photo(client_logged_in)
+    for name in (photo.original, "variants/../" + photo.original, "variants/%2e%2e/x.webp"):
+        assert client_logged_in.get(f"/media/{name}").status_code == 404, name
+
+
+def test_a_share_link_redirects_only_for_its_own_files(client_logged_in, user, bucket):
+    inside = ready_photo(client_logged_in)
+    outside = ready_photo(client_logged_in, "formats/exif_gps.jpg")
+    album = albums.create_album(name="Shared", owner=user)
+    albums.add_photos(album=album, photo_ids=[inside.pk])
+    link = links.create_link(album=album, user=user, allow_download=True)
+    base = link.get_absolute_url()
+    preview = inside.variants_by_name["preview"]
+    response = Client().get(f"{base}v/{preview.pk}/{preview.basename}")
+    assert response.status_code == 302 and response["Location"].startswith(bucket.endpoint)
+    other = outside.variants_by_name["preview"]
+    assert Client().get(f"{base}v/{other.pk}/{other.basename}").status_code == 404
+    download = Client().get(f"{base}download/{inside.pk}/")  # stripped from a copy of the original in the bucket
+    assert download.status_code == 200 and b"".join(download.streaming_content)[:2] == b"\xff\xd8"
+
+
+def test_a_zip_streams_the_originals_from_the_bucket(client_logged_in, bucket):
+    photo = ready_photo(client_logged_in)
+    response = client_logged_in.post("/photos/bulk/", {"action": "download", "photo": [photo.pk]})
+    assert response.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content))) as archive:
+        assert [archive.read(name) for name in archive.namelist()] == [(DATA / "formats/hopper.jpg").read_bytes()]
+
+
+def test_the_content_security_policy_lets_images_come_from_the_bucket(client_logged_in, bucket):
+    policy = client_logged_in.get("/")["Content-Security-Policy"]
+    img_src = next(part for part in policy.split("; ") if part.startswith("img-src"))
+    assert bucket.endpoint in img_src.split()
+
+
+def test_a_bucket_that_cannot_be_reached_refuses_the_upload_with_503_and_keeps_nothing(
+    client_logged_in, bucket, settings, media_root
+):
+    settings.AWS_S3_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    response = upload(client_logged_in)
+    assert response.status_code == 503
+    assert "cannot be reached" in response.json()["error"]
+    assert not Photo.all_objects.exists()
+    assert media_files(media_root) == []
+
+
+def test_an_upload_whose_row_fails_leaves_no_object(client_logged_in, bucket, monkeypatch):
+    def broken_save(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(Photo, "save", broken_save)
+    with pytest.raises(RuntimeError):
+        upload(client_logged_in)
+    assert bucket.keys() == []
+
+
+def test_a_bucket_lost_mid_render_is_retried_and_the_photo_is_kept(
+    client_logged_in, bucket, settings, redis_conn, monkeypatch
+):
+    photo_id = upload(client_logged_in).json()["id"]
+    # Run as RQ would, as the photo's own job: its retry is that same job id.
+    monkeypatch.setattr(jobs, "get_current_job", lambda: SimpleNamespace(id=jobs.render_job_id(photo_id)))
+    endpoint = settings.AWS_S3_ENDPOINT_URL
+    settings.AWS_S3_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
+    assert isinstance(jobs.render_photo(photo_id), Retry)
+    photo = Photo.all_objects.get(pk=photo_id)
+    assert photo.status == Photo.Status.PROCESSING and not photo.error
+    assert bucket.keys("originals/") == [photo.original]
+    settings.AWS_S3_ENDPOINT_URL = endpoint
+    assert render_chain(photo_id) == "ready"
+
+
+def test_a_missing_original_in_the_bucket_fails_the_photo_with_the_reason(client_logged_in, bucket, redis_conn):
+    photo_id = upload(client_logged_in).json()["id"]
+    bucket.client.delete_object(Bucket=bucket.name, Key=Photo.objects.get(pk=photo_id).original)
+    assert jobs.render_photo(photo_id) == "failed"
+    assert Photo.all_objects.get(pk=photo_id).error == "The original file is missing."
+
+
+def test_a_rerender_retires_the_old_variant_from_the_bucket(client_logged_in, bucket, settings):
+    settings.GLOWWORM_REPLACED_FILE_GRACE = 0
+    photo = ready_photo(client_logged_in)
+    old = {variant.file for variant in photo.variants.all()}
+    jobs.requeue(photo.pk)
+    assert render_chain(photo.pk) == "ready"
+    new = set(Variant.objects.filter(photo=photo).values_list("file", flat=True))
+    assert not old & new
+    assert bucket.keys("variants/") == sorted(new)
+
+
+def test_a_purge_deletes_the_objects(client_logged_in, bucket, django_capture_on_commit_callbacks):
+    photo = ready_photo(client_logged_in)
+    with django_capture_on_commit_callbacks(execute=True):
+        trash.purge_photos(photo_ids=[photo.pk])
+    assert bucket.keys() == []
+
+
+def test_without_a_bucket_files_stay_local(client_logged_in, media_root):
+    photo = ready_photo(client_logged_in)
+    assert photo.original_location == "local"
+    assert {variant.location for variant in photo.variants.all()} == {"local"}
+    assert storage.media_path(photo.original).is_file()
+    assert client_logged_in.get(photo.variants_by_name["thumb"].url).status_code == 200
