@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -31,22 +32,34 @@ ACCESS_KEY, SECRET_KEY, REGION = "testing-key", "testing-secret", "us-east-1"
 _numbers = itertools.count(1)
 
 
-def start_moto(port: int) -> subprocess.Popen:
+def start_moto(port: int, **env: str) -> subprocess.Popen:
+    """moto_server on 127.0.0.1:port, once it listens (a TCP connect: no request, which a server that counts its
+    unauthenticated requests would count)."""
     process = subprocess.Popen(
-        [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    client = s3_client(f"http://127.0.0.1:{port}")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"moto_server exited with {process.returncode}")
         try:
-            client.list_buckets()
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
             return process
-        except Exception:  # noqa: BLE001 - not listening yet
+        except OSError:
             time.sleep(0.1)
     process.kill()
     raise RuntimeError("moto_server did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def s3_client(endpoint: str, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY):
@@ -65,11 +78,7 @@ def moto_url():
     port = free_port()
     process = start_moto(port)
     yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop(process)
 
 
 @dataclass

@@ -1,0 +1,152 @@
+"""Operations on media in the bucket: cleanup_media, doctor and reprocess against a real S3 API (moto_server)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import boto3
+import pytest
+from django.core.management import call_command
+
+from gallery.models import Photo, Variant
+from tests import private_s3
+from tests.conftest import free_port, ready_photo
+
+pytestmark = pytest.mark.django_db
+
+# Fixtures: moto_server for the session, a bucket of each test's own (see tests/private_s3.py).
+moto_url = private_s3.moto_url
+bucket = private_s3.bucket
+
+
+def command(name: str, *args: str) -> str:
+    out = io.StringIO()
+    call_command(name, *args, stdout=out, stderr=out)
+    return out.getvalue()
+
+
+def doctor() -> dict:
+    out = io.StringIO()
+    try:
+        call_command("doctor", "--json", stdout=out)
+    except SystemExit:
+        pass
+    return {check["name"]: check for check in json.loads(out.getvalue())["checks"]}
+
+
+def test_cleanup_media_deletes_unreferenced_objects_and_keeps_referenced_ones(client_logged_in, bucket):
+    photo = ready_photo(client_logged_in)
+    bucket.client.put_object(Bucket=bucket.name, Key="variants/zz/stray.webp", Body=b"left over")
+    bucket.client.put_object(Bucket=bucket.name, Key="elsewhere/not-ours.txt", Body=b"someone else's")
+    dry = command("cleanup_media", "--dry-run", "--min-age", "0")
+    assert "Would delete unreferenced file variants/zz/stray.webp from the bucket" in dry
+    assert "variants/zz/stray.webp" in bucket.keys()
+    command("cleanup_media", "--min-age", "0")
+    expected = sorted([photo.original, *(variant.file for variant in photo.variants.all()), "elsewhere/not-ours.txt"])
+    assert bucket.keys() == expected
+
+
+def test_cleanup_media_finds_rows_whose_objects_are_gone(client_logged_in, bucket, redis_conn):
+    photo = ready_photo(client_logged_in)
+    thumb = photo.variants_by_name["thumb"]
+    bucket.client.delete_object(Bucket=bucket.name, Key=thumb.file)
+    output = command("cleanup_media", "--min-age", "0")
+    assert f"Dropped variant row {thumb}" in output
+    assert not Variant.objects.filter(pk=thumb.pk).exists()
+    bucket.client.delete_object(Bucket=bucket.name, Key=photo.original)
+    command("cleanup_media", "--min-age", "0")
+    assert Photo.all_objects.get(pk=photo.pk).status == Photo.Status.FAILED
+
+
+def test_reprocess_renders_again_from_and_into_the_bucket(client_logged_in, bucket, redis_conn, settings):
+    settings.GLOWWORM_REPLACED_FILE_GRACE = 0
+    photo = ready_photo(client_logged_in)
+    before = set(Variant.objects.filter(photo=photo).values_list("file", flat=True))
+    output = command("reprocess", str(photo.pk), "--sync")
+    assert "ready" in output.lower() or "rendered" in output.lower(), output
+    after = set(Variant.objects.filter(photo=photo).values_list("file", flat=True))
+    assert after and not before & after
+    assert bucket.keys("variants/") == sorted(after)
+    assert set(Variant.objects.filter(photo=photo).values_list("location", flat=True)) == {"s3"}
+
+
+def test_reprocess_missing_renders_what_the_bucket_lost(client_logged_in, bucket, redis_conn):
+    photo = ready_photo(client_logged_in)
+    thumb = photo.variants_by_name["thumb"]
+    bucket.client.delete_object(Bucket=bucket.name, Key=thumb.file)
+    command("reprocess", "--missing", "--sync")
+    fresh = Variant.objects.get(photo=photo, name="thumb")
+    assert fresh.file != thumb.file and fresh.file in bucket.keys()
+
+
+def test_doctor_says_the_bucket_works(client_logged_in, bucket):
+    ready_photo(client_logged_in)
+    findings = doctor()
+    assert findings["bucket"]["status"] == "ok", findings["bucket"]
+    assert "write-read-delete works" in findings["bucket"]["summary"]
+    assert bucket.keys(".glowworm-doctor/") == []  # the probe cleaned up after itself
+    assert findings["bucket files"]["status"] == "ok", findings["bucket files"]
+    assert findings["files"]["status"] == "ok", findings["files"]  # rows in the bucket are not looked for on disk
+
+
+def test_doctor_names_objects_missing_from_the_bucket(client_logged_in, bucket):
+    photo = ready_photo(client_logged_in)
+    bucket.client.delete_object(Bucket=bucket.name, Key=photo.original)
+    finding = doctor()["bucket files"]
+    assert finding["status"] == "error"
+    assert f"missing the original in the bucket (ids {photo.pk})" in finding["summary"]
+    assert finding["details"]["missing_originals"] == [photo.pk]
+
+
+def test_doctor_names_a_missing_bucket(bucket, settings):
+    settings.AWS_STORAGE_BUCKET_NAME = "no-such-bucket"
+    finding = doctor()["bucket"]
+    assert finding["status"] == "error"
+    assert "'no-such-bucket' does not exist" in finding["summary"]
+    assert "aws s3 mb s3://no-such-bucket" in finding["fix"]
+
+
+def test_doctor_names_a_server_that_does_not_answer(bucket, settings):
+    settings.AWS_S3_ENDPOINT_URL = f"http://127.0.0.1:{free_port()}"
+    finding = doctor()["bucket"]
+    assert finding["status"] == "error"
+    assert "cannot be reached" in finding["summary"]
+    assert "AWS_S3_ENDPOINT_URL" in finding["fix"]
+
+
+@pytest.fixture(scope="module")
+def strict_moto():
+    """A moto_server that checks credentials: its first four requests are free (an IAM user, its policy, its key, a
+    bucket), every later one must be signed with that key."""
+    port = free_port()
+    process = private_s3.start_moto(port, INITIAL_NO_AUTH_ACTION_COUNT="4")
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        iam = boto3.client(
+            "iam", endpoint_url=endpoint, aws_access_key_id="x", aws_secret_access_key="x", region_name="us-east-1"
+        )
+        iam.create_user(UserName="glowworm")
+        policy = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+        iam.put_user_policy(UserName="glowworm", PolicyName="s3", PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName="glowworm")["AccessKey"]
+        client = private_s3.s3_client(endpoint, key["AccessKeyId"], key["SecretAccessKey"])
+        client.create_bucket(Bucket="strict")
+        yield endpoint, key["AccessKeyId"], key["SecretAccessKey"]
+    finally:
+        private_s3.stop(process)
+
+
+def test_doctor_names_wrong_credentials_apart_from_a_missing_bucket(strict_moto, settings):
+    endpoint, access_key, secret_key = strict_moto
+    settings.AWS_STORAGE_BUCKET_NAME = "strict"
+    settings.AWS_S3_ENDPOINT_URL = endpoint
+    settings.AWS_ACCESS_KEY_ID = access_key
+    settings.AWS_SECRET_ACCESS_KEY = secret_key
+    settings.AWS_S3_REGION_NAME = "us-east-1"
+    assert doctor()["bucket"]["status"] == "ok"
+    settings.AWS_SECRET_ACCESS_KEY = "wrong-secret"
+    finding = doctor()["bucket"]
+    assert finding["status"] == "error"
+    assert "refused the credentials" in finding["summary"]
+    assert "AWS_SECRET_ACCESS_KEY" in finding["fix"]
