@@ -211,6 +211,31 @@ def write_bytes(relative: str, data: bytes, *, location: str = LOCAL) -> None:
     os.replace(temporary, target)
 
 
+def copy_file(relative: str, *, source: str, target: str) -> None:
+    """Copy a stored file from one location to the other under the same name, streamed (`media_migrate`). A copy to
+    MEDIA_ROOT appears whole or not at all; a copy into the bucket is one PUT (in parts when large)."""
+    if target == S3:
+        extra = {"ContentType": formats.mime_type_of(relative)}
+        if relative.startswith("variants/"):
+            extra["CacheControl"] = VARIANT_CACHE_CONTROL
+        with open_file(relative, location=source) as handle, _bucket_errors(relative):
+            bucket_storage().bucket.Object(_key(relative)).upload_fileobj(
+                handle, ExtraArgs=extra, Config=bucket_storage().transfer_config
+            )
+        return
+    path = media_path(relative)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        with open_file(relative, location=source) as handle, open(temporary, "wb") as out:
+            shutil.copyfileobj(handle, out, 1024 * 1024)
+        os.chmod(temporary, 0o640)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def delete_file(relative: str, location: str = LOCAL) -> None:
     """Remove a stored file; one already gone is fine. (Also an RQ job: retired variants, processing/jobs.py.)"""
     if not relative:
