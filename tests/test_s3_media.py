@@ -15,11 +15,14 @@ from django.test import Client
 from rq import Retry
 
 from gallery import albums, storage, trash
+from gallery.frames.models import Playlist, PlaylistItem
+from gallery.frames.state import variant_url
 from gallery.models import ApiToken, Photo, Variant
 from gallery.sharing import links
 from processing import jobs
 from tests import private_s3
 from tests.conftest import DATA, free_port, ready_photo, render_chain
+from tests.test_frames import paired_frame_client
 
 pytestmark = pytest.mark.django_db
 
@@ -239,3 +242,24 @@ def test_without_a_bucket_files_stay_local(client_logged_in, media_root):
     assert {variant.location for variant in photo.variants.all()} == {"local"}
     assert storage.media_path(photo.original).is_file()
     assert client_logged_in.get(photo.variants_by_name["thumb"].url).status_code == 200
+
+
+def test_a_frame_gets_presigned_redirects_only_for_its_playlists_photos(client_logged_in, bucket):
+    shown, other = ready_photo(client_logged_in), ready_photo(client_logged_in, "formats/exif_gps.jpg")
+    playlist = Playlist.objects.create(name="Hall")
+    PlaylistItem.objects.create(playlist=playlist, photo=shown)
+    frame_client, _ = paired_frame_client(client_logged_in, playlist)
+    src = frame_client.get("/frame/state/").json()["slides"][0]["photos"][0]["src"]
+    response = frame_client.get(src)
+    assert response.status_code == 302 and response["Location"].startswith(bucket.endpoint)
+    assert fetch(response["Location"])[:4] == b"RIFF"
+    assert frame_client.get(variant_url(other.variants.get(name="preview"))).status_code == 404
+    assert frame_client.get(f"/photos/{shown.pk}/original/")["Location"].startswith("/login/")
+
+
+def test_download_as_shown_reads_the_largest_variant_from_the_bucket(client_logged_in, bucket):
+    photo = ready_photo(client_logged_in)
+    response = client_logged_in.get(f"/photos/{photo.pk}/download/")
+    largest = max(photo.variants.all(), key=lambda v: v.width * v.height)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == bucket.read(largest.file)
