@@ -641,7 +641,8 @@ def check_missing_files(context: Context) -> Finding:
     originals, variants = missing_files()
     details = {"missing_originals": originals, "missing_variants": variants, "media_root": str(settings.MEDIA_ROOT)}
     if not originals and not variants:
-        photos, files = Photo.all_objects.count(), Variant.objects.count()
+        photos = Photo.all_objects.filter(original_location=Location.LOCAL).count()
+        files = Variant.objects.filter(location=Location.LOCAL).count()
         return Finding(
             "files",
             OK,
