@@ -352,13 +352,15 @@ def presigned_url(relative: str, *, attachment_name: str = "", content_type: str
     now = time.time()
     window_end = (int(now) // window + 1) * window
     left = max(1, int(window_end - now))
-    cache_key = "presigned:" + hashlib.sha256(f"{relative}\0{attachment_name}\0{window_end}".encode()).hexdigest()
+    bucket = bucket_storage().bucket_name
+    signed = f"{public_origin()}\0{bucket}\0{_key(relative)}\0{attachment_name}\0{content_type}\0{window_end}"
+    cache_key = "presigned:" + hashlib.sha256(signed.encode()).hexdigest()
     try:
         url = cache.get(cache_key)
     except Exception:  # noqa: BLE001 - Redis down: sign afresh rather than fail the image
         url = None
     if url is None:
-        params = {"Bucket": bucket_storage().bucket_name, "Key": _key(relative)}
+        params = {"Bucket": bucket, "Key": _key(relative)}
         if attachment_name:
             params["ResponseContentDisposition"] = attachment_name
         if content_type:

@@ -79,7 +79,10 @@ def test_variants_redirect_to_one_presigned_url_per_window_and_it_serves_the_fil
     assert first["Cache-Control"].startswith("private, max-age=")
     assert 0 < int(first["Cache-Control"].split("=")[1]) <= 3600
     assert client_logged_in.get(thumb.url)["Location"] == location  # the same URL: the browser's cache works
-    assert fetch(location) == bucket.read(thumb.file)
+    with urllib.request.urlopen(location, timeout=10) as stored:
+        assert stored.read() == bucket.read(thumb.file)
+        assert stored.headers["Cache-Control"] == "private, max-age=31536000, immutable"  # stored with the object
+        assert stored.headers["Content-Type"] == "image/webp"
 
 
 def test_an_original_redirects_as_an_attachment(client_logged_in, bucket):
@@ -263,3 +266,19 @@ def test_download_as_shown_reads_the_largest_variant_from_the_bucket(client_logg
     largest = max(photo.variants.all(), key=lambda v: v.width * v.height)
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == bucket.read(largest.file)
+
+
+def test_a_presigned_url_is_reused_within_its_window_and_renewed_after(bucket, settings, monkeypatch):
+    settings.GLOWWORM_MEDIA_URL_WINDOW = 3600
+    bucket.client.put_object(Bucket=bucket.name, Key="variants/ab/x-thumb-1.webp", Body=b"RIFF")
+    start = 1_800_000_000 // 3600 * 3600  # the start of a window
+    monkeypatch.setattr(storage.time, "time", lambda: start + 10)
+    first, left = storage.presigned_url("variants/ab/x-thumb-1.webp")
+    assert left == 3590
+    monkeypatch.setattr(storage.time, "time", lambda: start + 3500)
+    assert storage.presigned_url("variants/ab/x-thumb-1.webp") == (first, 100)
+    monkeypatch.setattr(storage.time, "time", lambda: start + 3600 + 5)
+    renewed, left = storage.presigned_url("variants/ab/x-thumb-1.webp")
+    assert renewed != first and left == 3595
+    expires = int(parse_qs(urlsplit(renewed).query)["X-Amz-Expires"][0])
+    assert expires == 3595 + 3600  # valid a whole window past the one it was made in
