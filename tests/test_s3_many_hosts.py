@@ -2,22 +2,28 @@
 two Daphne processes on different ports, and an RQ worker started in a working directory of its own whose
 MEDIA_ROOT does not exist (the "other host"). An upload to one web process is rendered by that worker from the bucket
 into the bucket, its push reaches a gallery websocket open on the other web process, and its variants are served
-through either app: to the token holder as presigned redirects, to an anonymous caller never."""
+through either app: to the token holder as presigned redirects, to an anonymous caller never. Frames whose sockets
+sit on either web process hear a change made through the other, and get their files from the bucket."""
 
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from websockets.sync.client import connect
 
-from gallery.models import ApiToken, Photo
+from gallery import albums
+from gallery.frames import auth
+from gallery.frames.models import Frame, Playlist, PlaylistAlbum
+from gallery.models import ApiToken, Photo, hash_token
 from tests import private_redis, private_s3
 from tests.conftest import DATA, ROOT, free_port, process_env, wait_for_http
 
@@ -166,3 +172,74 @@ def test_an_upload_to_one_web_process_reaches_a_socket_on_the_other_and_the_work
             status, headers, _ = request(web + path)
             assert status == 302 and headers["Location"].startswith("/login/"), (web, path, status)
             assert bucket.endpoint not in headers["Location"]
+
+
+@contextmanager
+def frame_socket(web: str, secret: str):
+    with connect(
+        web.replace("http://", "ws://") + "/ws/frame/",
+        additional_headers={"Cookie": f"{auth.FRAME_COOKIE}={secret}"},
+        origin=web,
+        open_timeout=10,
+    ) as socket:
+        socket.send(json.dumps({"type": "screen", "width": 1280, "height": 800}))
+        yield socket
+
+
+def next_state(socket, predicate, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        try:
+            message = json.loads(socket.recv(timeout=max(0.1, deadline - time.monotonic())))
+        except TimeoutError:
+            break
+        seen.append(message.get("type"))
+        if message.get("type") == "state" and predicate(message):
+            return message
+    raise AssertionError(f"no such state; got {seen!r}")
+
+
+def test_frames_on_either_web_process_get_the_update_and_their_files_from_the_bucket(hosts, bucket, user):
+    _, token = ApiToken.issue(user)
+    web_a, web_b = hosts.web_urls
+    album = albums.create_album(name="Hall", owner=user)
+    playlist = Playlist.objects.create(name="Hall")
+    PlaylistAlbum.objects.create(playlist=playlist, album=album)
+    secrets_ = {}
+    for name in ("A", "B"):
+        secrets_[name] = secrets.token_urlsafe(32)
+        Frame.objects.create(name=f"Frame {name}", playlist=playlist, secret_digest=hash_token(secrets_[name]))
+
+    body, content_type = multipart(DATA / "formats/hopper.jpg")
+    status, _, answer = request(web_a + "/api/images/", token=token, data=body, headers={"Content-Type": content_type})
+    assert status == 201, answer
+    photo_id = json.loads(answer)["id"]
+    deadline = time.monotonic() + 90
+    while Photo.objects.get(pk=photo_id).status != Photo.Status.READY:
+        assert time.monotonic() < deadline, hosts.output()
+        time.sleep(0.2)
+
+    with frame_socket(web_a, secrets_["A"]) as on_a, frame_socket(web_b, secrets_["B"]) as on_b:
+        for socket in (on_a, on_b):
+            next_state(socket, lambda state: True)  # the state on connecting: nothing to show yet
+        # Added to the album through web B: both frames hear it, whichever process holds their socket.
+        status, _, answer = request(
+            f"{web_b}/api/albums/{album.pk}/photos/",
+            token=token,
+            data=json.dumps({"photos": [photo_id]}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        assert status == 200, answer
+        states = {
+            name: next_state(socket, lambda state: photo_id in [p["id"] for s in state["slides"] for p in s["photos"]])
+            for name, socket in (("A", on_a), ("B", on_b))
+        }
+    for name, web in (("A", web_b), ("B", web_a)):  # each frame's file through the other web process
+        src = states[name]["slides"][0]["photos"][0]["src"]
+        status, headers, _ = request(web + src, headers={"Cookie": f"{auth.FRAME_COOKIE}={secrets_[name]}"})
+        assert status == 302 and headers["Location"].startswith(bucket.endpoint), (name, status)
+        with urllib.request.urlopen(headers["Location"], timeout=10) as stored:
+            assert stored.read()[:4] == b"RIFF"
+        status, headers, _ = request(web + src)  # no frame cookie
+        assert status in (302, 403, 404) and bucket.endpoint not in headers.get("Location", "")
