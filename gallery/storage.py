@@ -177,9 +177,9 @@ def describe_bucket_error(exc: Exception) -> str:
 # --- writing ----------------------------------------------------------------------------------------------------
 
 
-def store_file(source: str | Path, relative: str, *, location: str = LOCAL) -> None:
+def store_file(source: str | Path, relative: str, *, location: str = LOCAL) -> Path | None:
     """Put a finished file in place: moved (a rename on one file system) under MEDIA_ROOT, or sent to the bucket
-    once, in parts when large. Either way the source is gone afterwards."""
+    once, in parts when large. Either way the source is gone afterwards. Returns the path of a local file."""
     if location == S3:
         with open(source, "rb") as handle, _bucket_errors(relative):
             bucket_storage().bucket.Object(_key(relative)).upload_fileobj(
@@ -188,27 +188,30 @@ def store_file(source: str | Path, relative: str, *, location: str = LOCAL) -> N
                 Config=bucket_storage().transfer_config,
             )
         os.unlink(source)
-        return
+        return None
     target = media_path(relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(os.fspath(source), target)
     os.chmod(target, 0o640)
+    return target
 
 
-def write_bytes(relative: str, data: bytes, *, location: str = LOCAL) -> None:
-    """Write atomically: a reader sees the whole file or none (an S3 PUT is atomic by itself)."""
+def write_bytes(relative: str, data: bytes, *, location: str = LOCAL) -> Path | None:
+    """Write atomically: a reader sees the whole file or none (an S3 PUT is atomic by itself). Returns the path of a
+    local file."""
     if location == S3:
         with _bucket_errors(relative):
             bucket_storage().bucket.Object(_key(relative)).put(
                 Body=data, ContentType=formats.mime_type_of(relative), CacheControl=VARIANT_CACHE_CONTROL
             )
-        return
+        return None
     target = media_path(relative)
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(f".{target.name}.tmp")
     with open(temporary, "wb") as handle:
         handle.write(data)
     os.replace(temporary, target)
+    return target
 
 
 def copy_file(relative: str, *, source: str, target: str) -> None:
