@@ -11,7 +11,9 @@ from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from boto3.s3.transfer import TransferConfig
 from django.test import Client
+from PIL import Image
 from rq import Retry
 
 from gallery import albums, storage, trash
@@ -282,3 +284,18 @@ def test_a_presigned_url_is_reused_within_its_window_and_renewed_after(bucket, s
     assert renewed != first and left == 3595
     expires = int(parse_qs(urlsplit(renewed).query)["X-Amz-Expires"][0])
     assert expires == 3595 + 3600  # valid a whole window past the one it was made in
+
+
+def test_a_large_upload_goes_to_the_bucket_in_parts(client_logged_in, bucket, settings, tmp_path):
+    settings.AWS_S3_TRANSFER_CONFIG = TransferConfig(multipart_threshold=5 * 2**20, multipart_chunksize=5 * 2**20)
+    path = tmp_path / "large.jpg"
+    Image.effect_noise((2600, 2600), 120).convert("RGB").save(path, quality=98)
+    assert path.stat().st_size > 5 * 2**20
+    with open(path, "rb") as handle:
+        response = client_logged_in.post("/api/images/", {"file": handle})
+    assert response.status_code == 201, response.content
+    photo = Photo.objects.get(pk=response.json()["id"])
+    head = bucket.client.head_object(Bucket=bucket.name, Key=photo.original)
+    etag = head["ETag"].strip('"')
+    assert "-" in etag and int(etag.rsplit("-", 1)[1]) >= 2  # a multipart upload's ETag ends with its part count
+    assert bucket.read(photo.original) == path.read_bytes()
