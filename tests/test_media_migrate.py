@@ -73,7 +73,9 @@ def test_to_s3_moves_every_file_verified_and_the_app_serves_them_from_the_bucket
     assert migrate("--to", "s3").startswith("Moved 0 files")  # nothing left: a second run is harmless
 
 
-def test_a_stopped_migration_leaves_every_row_served_and_carries_on_when_run_again(local_library, bucket, monkeypatch):
+def test_a_stopped_migration_leaves_every_row_served_and_carries_on_when_run_again(
+    local_library, bucket, monkeypatch, client_logged_in
+):
     photos, contents = local_library
     real_copy, calls = storage.copy_file, []
 
@@ -89,6 +91,9 @@ def test_a_stopped_migration_leaves_every_row_served_and_carries_on_when_run_aga
     moved = Photo.all_objects.filter(original_location="s3").count() + Variant.objects.filter(location="s3").count()
     assert moved == 3
     assert every_row_has_its_file()
+    # Half-way, the app serves every file from where its row says: the bucket's by redirect, the disk's itself.
+    answers = {variant.location: client_logged_in.get(variant.url).status_code for variant in Variant.objects.all()}
+    assert answers == {"s3": 302, "local": 200}
 
     monkeypatch.setattr(storage, "copy_file", real_copy)
     assert f"Moved {len(contents) - 3} files" in migrate("--to", "s3")
