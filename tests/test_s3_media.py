@@ -299,3 +299,17 @@ def test_a_large_upload_goes_to_the_bucket_in_parts(client_logged_in, bucket, se
     etag = head["ETag"].strip('"')
     assert "-" in etag and int(etag.rsplit("-", 1)[1]) >= 2  # a multipart upload's ETag ends with its part count
     assert bucket.read(photo.original) == path.read_bytes()
+
+
+def test_a_custom_domain_is_where_browsers_are_sent_and_what_the_csp_allows(client_logged_in, bucket, settings):
+    photo = ready_photo(client_logged_in)
+    public = bucket.endpoint.replace("127.0.0.1", "localhost")  # the same server, by the name browsers use
+    settings.AWS_S3_CUSTOM_DOMAIN = public.removeprefix("http://")
+    settings.AWS_S3_URL_PROTOCOL = "http:"
+    thumb = photo.variants_by_name["thumb"]
+    location = client_logged_in.get(thumb.url)["Location"]
+    assert location.startswith(f"{public}/{bucket.name}/variants/")
+    assert fetch(location) == bucket.read(thumb.file)
+    policy = client_logged_in.get("/")["Content-Security-Policy"]
+    img_src = next(part for part in policy.split("; ") if part.startswith("img-src")).split()
+    assert public in img_src and bucket.endpoint not in img_src
