@@ -150,3 +150,15 @@ def test_doctor_names_wrong_credentials_apart_from_a_missing_bucket(strict_moto,
     assert finding["status"] == "error"
     assert "refused the credentials" in finding["summary"]
     assert "AWS_SECRET_ACCESS_KEY" in finding["fix"]
+
+
+def test_an_aws_location_prefix_holds_every_object_and_operations_keep_to_it(client_logged_in, bucket, settings):
+    settings.AWS_LOCATION = "household"
+    bucket.client.put_object(Bucket=bucket.name, Key="variants/zz/another-installation.webp", Body=b"theirs")
+    photo = ready_photo(client_logged_in)
+    names = sorted([photo.original, *(variant.file for variant in photo.variants.all())])
+    assert bucket.keys("household/") == [f"household/{name}" for name in names]
+    assert "Would delete 0 unreferenced files" in command("cleanup_media", "--dry-run", "--min-age", "0")
+    assert doctor()["bucket files"]["status"] == "ok"
+    location = client_logged_in.get(photo.variants_by_name["thumb"].url)["Location"]
+    assert f"/{bucket.name}/household/variants/" in location
