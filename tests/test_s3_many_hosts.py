@@ -70,7 +70,7 @@ def multipart(path: Path) -> tuple[bytes, str]:
 class Hosts:
     """Two web processes and a worker, each with its own MEDIA_ROOT that must never appear."""
 
-    def __init__(self, base: Path, redis_url: str, aws: dict):
+    def __init__(self, base: Path, redis_url: str, aws: dict, **web_env: str):
         self.base = base
         self.processes: list[subprocess.Popen] = []
         self.logs: list[Path] = []
@@ -79,7 +79,7 @@ class Hosts:
             home = base / name
             home.mkdir()
             port = free_port()
-            env = process_env(home / "media", redis_url, ALLOWED_HOSTS="127.0.0.1,localhost", **aws)
+            env = process_env(home / "media", redis_url, ALLOWED_HOSTS="127.0.0.1,localhost", **aws, **web_env)
             self.processes.append(self._start(name, home, env, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                                               "glowworm.asgi:application"))  # fmt: skip
             self.web_urls.append(f"http://127.0.0.1:{port}")
@@ -243,3 +243,30 @@ def test_frames_on_either_web_process_get_the_update_and_their_files_from_the_bu
             assert stored.read()[:4] == b"RIFF"
         status, headers, _ = request(web + src)  # no frame cookie
         assert status in (302, 403, 404) and bucket.endpoint not in headers.get("Location", "")
+
+
+@pytest.fixture
+def streaming_hosts(transactional_db, bucket, private_redis_url, redis_conn, tmp_path):
+    stack = Hosts(tmp_path, private_redis_url, bucket.env, GLOWWORM_MEDIA_REDIRECT="false")
+    yield stack
+    stack.stop()
+
+
+def test_with_redirects_off_daphne_streams_the_objects_from_the_bucket(streaming_hosts, bucket, user):
+    _, token = ApiToken.issue(user)
+    web_a, web_b = streaming_hosts.web_urls
+    body, content_type = multipart(DATA / "formats/hopper.jpg")
+    status, _, answer = request(web_a + "/api/images/", token=token, data=body, headers={"Content-Type": content_type})
+    assert status == 201, answer
+    photo_id = json.loads(answer)["id"]
+    deadline = time.monotonic() + 90
+    while Photo.objects.get(pk=photo_id).status != Photo.Status.READY:
+        assert time.monotonic() < deadline, streaming_hosts.output()
+        time.sleep(0.2)
+    for variant in Photo.objects.get(pk=photo_id).variants.all():
+        status, headers, data = request(web_b + variant.url, token=token)
+        assert status == 200, (variant.name, status)
+        assert data == bucket.read(variant.file)
+        assert headers["Content-Type"] == "image/webp" and headers["X-Content-Type-Options"] == "nosniff"
+        status, headers, _ = request(web_b + variant.url)
+        assert status == 302 and headers["Location"].startswith("/login/")
