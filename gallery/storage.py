@@ -22,6 +22,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -283,7 +284,27 @@ def local_copy(relative: str, *, location: str = LOCAL) -> Iterator[Path]:
         os.unlink(handle.name)
 
 
+_listing: ContextVar[dict[str, set[str]] | None] = ContextVar("bucket_listing", default=None)
+
+
+@contextmanager
+def listed() -> Iterator[None]:
+    """Within the block, exists() on the bucket answers from one listing of each top folder, taken when first
+    needed, instead of a request per file: for commands that ask about a whole library (`reprocess --missing`)."""
+    token = _listing.set({})
+    try:
+        yield
+    finally:
+        _listing.reset(token)
+
+
 def exists(relative: str, *, location: str = LOCAL) -> bool:
+    snapshot = _listing.get()
+    if location == S3 and snapshot is not None:
+        folder = relative.split("/", 1)[0]
+        if folder not in snapshot:
+            snapshot[folder] = {stored.name for stored in list_files(folder, location=S3)}
+        return relative in snapshot[folder]
     try:
         return size(relative, location=location) >= 0
     except (FileNotFoundError, ValueError):

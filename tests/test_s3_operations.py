@@ -9,6 +9,7 @@ import boto3
 import pytest
 from django.core.management import call_command
 
+from gallery import storage
 from gallery.models import Photo, Variant
 from tests import private_s3
 from tests.conftest import free_port, ready_photo
@@ -162,3 +163,18 @@ def test_an_aws_location_prefix_holds_every_object_and_operations_keep_to_it(cli
     assert doctor()["bucket files"]["status"] == "ok"
     location = client_logged_in.get(photo.variants_by_name["thumb"].url)["Location"]
     assert f"/{bucket.name}/household/variants/" in location
+
+
+def test_reprocess_missing_asks_the_bucket_with_one_listing_not_a_request_per_file(
+    client_logged_in, bucket, redis_conn, monkeypatch
+):
+    whole, lost = ready_photo(client_logged_in), ready_photo(client_logged_in, "formats/exif_gps.jpg")
+    bucket.client.delete_object(Bucket=bucket.name, Key=lost.variants_by_name["thumb"].file)
+
+    def one_by_one(*args, **kwargs):
+        raise AssertionError("asked the bucket about one file")
+
+    monkeypatch.setattr(storage, "size", one_by_one)
+    output = command("reprocess", "--missing", "--dry-run")
+    assert f"photo {lost.pk} " in output and f"photo {whole.pk} " not in output
+    assert "would render thumb" in output
