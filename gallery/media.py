@@ -40,12 +40,21 @@ ORIGINAL_MISSING = "The original file is missing."
 
 
 def variant_location(relative: str) -> str:
-    """Where the variant file of this name lives, by its row; a name no row holds any more (replaced, and waiting
-    out GLOWWORM_REPLACED_FILE_GRACE) is where new files go. Without a bucket everything is local: no query."""
+    """Where the variant file of this name lives, by its row. A name no row holds any more (replaced, and waiting
+    out GLOWWORM_REPLACED_FILE_GRACE, or deleted) is looked for where new files go: 404 when it is not there, so no
+    one is sent to the bucket for nothing. Without a bucket everything is local: no query."""
     if not storage.bucket_configured():
         return storage.LOCAL
     location = Variant.objects.filter(file=relative).values_list("location", flat=True).first()
-    return location or storage.default_location()
+    if location:
+        return location
+    location = storage.default_location()
+    try:
+        if location == storage.S3 and not storage.exists(relative, location=location):
+            raise Http404()
+    except storage.StorageUnavailable:
+        raise Http404() from None
+    return location
 
 
 def variant_response(relative: str, location: str | None = None, request=None) -> HttpResponse:

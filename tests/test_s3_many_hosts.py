@@ -270,3 +270,20 @@ def test_with_redirects_off_daphne_streams_the_objects_from_the_bucket(streaming
         assert headers["Content-Type"] == "image/webp" and headers["X-Content-Type-Options"] == "nosniff"
         status, headers, _ = request(web_b + variant.url)
         assert status == 302 and headers["Location"].startswith("/login/")
+
+
+def test_smoke_passes_against_a_stack_whose_media_live_in_the_bucket(hosts, bucket, user):
+    """`manage.py smoke` as an operator runs it after a deployment: upload, push, every variant fetched (through the
+    presigned redirect, without sending its token to the bucket), delete, and the files gone."""
+    _, token = ApiToken.issue(user)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "smoke", "--url", hosts.web_urls[1], "--token", token],
+        env=process_env(hosts.base / "smoke-media", "redis://127.0.0.1:1/0"),
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr + hosts.output()
+    assert "variants checked" in result.stdout
+    assert bucket.keys() == []  # deleted with the photo (its replaced files: none, nothing was re-rendered)

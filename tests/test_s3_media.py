@@ -313,3 +313,21 @@ def test_a_custom_domain_is_where_browsers_are_sent_and_what_the_csp_allows(clie
     policy = client_logged_in.get("/")["Content-Security-Policy"]
     img_src = next(part for part in policy.split("; ") if part.startswith("img-src")).split()
     assert public in img_src and bucket.endpoint not in img_src
+
+
+def test_a_deleted_variant_answers_404_not_a_redirect_and_a_retired_one_is_served_until_deleted(
+    client_logged_in, bucket, settings, django_capture_on_commit_callbacks
+):
+    settings.GLOWWORM_REPLACED_FILE_GRACE = 600
+    photo = ready_photo(client_logged_in)
+    old = photo.variants_by_name["thumb"]
+    jobs.requeue(photo.pk)
+    assert render_chain(photo.pk) == "ready"
+    assert not Variant.objects.filter(file=old.file).exists()  # replaced; its file waits out the grace
+    assert client_logged_in.get(old.url).status_code == 302
+    current = Variant.objects.get(photo=photo, name="preview")
+    with django_capture_on_commit_callbacks(execute=True):
+        trash.purge_photos(photo_ids=[photo.pk])
+    storage.delete_file(old.file, "s3")  # as the delayed deletion does
+    assert client_logged_in.get(old.url).status_code == 404
+    assert client_logged_in.get(current.url).status_code == 404  # purged with its photo

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import http.server
 import io
 import json
+import threading
 
 import boto3
 import pytest
 from django.core.management import call_command
 
 from gallery import storage
+from gallery.management.commands import smoke
 from gallery.models import Photo, Variant
 from tests import private_s3
 from tests.conftest import free_port, ready_photo
@@ -178,3 +181,38 @@ def test_reprocess_missing_asks_the_bucket_with_one_listing_not_a_request_per_fi
     output = command("reprocess", "--missing", "--dry-run")
     assert f"photo {lost.pk} " in output and f"photo {whole.pk} " not in output
     assert "would render thumb" in output
+
+
+def test_smoke_sends_its_token_to_glowworm_only_never_along_a_redirect_to_the_bucket():
+    seen: dict[str, str | None] = {}
+
+    class Bucket(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen["bucket"] = self.headers.get("Authorization")
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"RIFF")
+
+        def log_message(self, *args):
+            pass
+
+    bucket_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Bucket)
+
+    class App(Bucket):
+        def do_GET(self):
+            seen["app"] = self.headers.get("Authorization")
+            self.send_response(302)
+            self.send_header("Location", f"http://127.0.0.1:{bucket_server.server_port}/bucket/key?X-Amz-Signature=x")
+            self.end_headers()
+
+    app_server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), App)
+    for server in (bucket_server, app_server):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        answer = smoke.Client(f"http://127.0.0.1:{app_server.server_port}", "gw_secret").request("GET", "/media/x")
+    finally:
+        for server in (bucket_server, app_server):
+            server.shutdown()
+            server.server_close()
+    assert answer.status == 200 and answer.body == b"RIFF"
+    assert seen == {"app": "Bearer gw_secret", "bucket": None}
