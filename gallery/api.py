@@ -7,6 +7,7 @@ One contract for every endpoint: callers authenticate with the session (browsers
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import wraps
 
@@ -324,6 +325,45 @@ def upload_image(request):
     if not result.created:
         return Status(200, dict(body, duplicate=True))
     return Status(201, body)
+
+
+MAX_HASHES_PER_CHECK = 1000
+SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+
+
+class HashList(Schema):
+    sha256: list[str]
+
+
+class HeldPhoto(Schema):
+    id: int
+    trashed: bool
+
+
+class HashCheck(Schema):
+    existing: dict[str, HeldPhoto]
+    missing: list[str]
+
+
+@api.post("/images/check/", response={200: HashCheck, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut})
+def check_images(request, body: HashList):
+    """Which of these SHA-256 hashes (at most 1,000; hex, any case) the library holds, so a client uploads only
+    the rest: `existing` maps each held hash to its photo (a photo in the trash counts: uploading it again restores
+    it), `missing` lists the others, in the order asked. Members see the whole library, as everywhere."""
+    if len(body.sha256) > MAX_HASHES_PER_CHECK:
+        raise ApiError(
+            400, f"sha256: at most {MAX_HASHES_PER_CHECK} hashes per request, not {len(body.sha256)}; send batches."
+        )
+    hashes = []
+    for index, value in enumerate(body.sha256):
+        value = value.strip().lower()
+        if not SHA256_PATTERN.match(value):
+            raise ApiError(400, f"sha256.{index}: a SHA-256 is 64 hexadecimal digits.")
+        hashes.append(value)
+    hashes = list(dict.fromkeys(hashes))
+    held = Photo.all_objects.filter(sha256__in=hashes).values_list("sha256", "pk", "trashed_at")
+    existing = {sha: {"id": pk, "trashed": trashed_at is not None} for sha, pk, trashed_at in held}
+    return {"existing": existing, "missing": [sha for sha in hashes if sha not in existing]}
 
 
 def _photo_or_404(pk: int, user) -> Photo:
