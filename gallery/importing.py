@@ -51,10 +51,13 @@ LIVE_PHOTO_VIDEO, AAE_EDITS = "Live Photo video", ".AAE edit file"
 IN_LIBRARY, IN_TRASH, SAME_IN_RUN = "in the library", "in the trash", "same as another file of this import"
 # Skipped for good: remembered by the cache. Unreadable files are not (a chmod fixes them, and leaves mtime alone).
 LASTING_SKIPS = {NOT_AN_IMAGE, DAMAGED, TOO_LARGE, EMPTY, LIVE_PHOTO_VIDEO, AAE_EDITS}
+# By the kind of imaging.ImageRejected or uploads.UploadRejected (the same names).
 REJECTION_REASONS = {
-    imaging.Rejection.NOT_ACCEPTED: NOT_AN_IMAGE,
-    imaging.Rejection.DAMAGED: DAMAGED,
-    imaging.Rejection.TOO_MANY_PIXELS: TOO_LARGE,
+    "not-accepted": NOT_AN_IMAGE,
+    "damaged": DAMAGED,
+    "too-many-pixels": TOO_LARGE,
+    "too-large": TOO_LARGE,
+    "empty": EMPTY,
 }
 VIDEO_EXTENSIONS = {".mov", ".mp4", ".m4v"}
 CHUNK = 200  # files per cache commit and per database look-up of cached hashes
@@ -420,7 +423,8 @@ class Importer:
                 self.seen[sha256] = existing[0]
                 return ALREADY, IN_TRASH if existing[1] else IN_LIBRARY, existing[0]
         try:
-            imaging.probe(item.path, max_pixels=self.max_pixels)
+            if self.dry_run:
+                imaging.probe(item.path, max_pixels=self.max_pixels)  # storing probes it (ingest_upload)
             details, used = sidecar_details(item, self.max_pixels)
         except imaging.ImageRejected as exc:
             reason = REJECTION_REASONS.get(exc.kind, NOT_AN_IMAGE)
@@ -439,7 +443,9 @@ class Importer:
             finally:
                 copy.discard()
         except UploadRejected as exc:
-            return SKIPPED, REJECTION_REASONS.get(exc.kind, NOT_AN_IMAGE), None
+            reason = REJECTION_REASONS.get(exc.kind, NOT_AN_IMAGE)
+            cache.put(item.path, size, mtime, skipped=reason)
+            return SKIPPED, reason, None
         except (DatabaseError, OSError) as exc:
             return FAILED, _failure_reason(exc), None
         cache.put(item.path, size, mtime, sha256=sha256)
