@@ -16,6 +16,7 @@ from django.core.management import CommandError, call_command
 from PIL import Image
 
 from gallery import importing, sidecars, storage
+from gallery.importing import Progress
 from gallery.models import Album, Photo
 from gallery.services import sha256_of
 from processing import jobs
@@ -61,8 +62,13 @@ def unreadable(path: Path) -> None:
         path.chmod(0)
         return
     server = socket.socket(socket.AF_UNIX)
-    server.bind(str(path))
-    server.close()
+    cwd = os.getcwd()
+    os.chdir(path.parent)  # bound by its short relative name: a socket's path may not exceed 107 bytes
+    try:
+        server.bind(path.name)
+    finally:
+        os.chdir(cwd)
+        server.close()
 
 
 @pytest.fixture
@@ -278,3 +284,28 @@ def test_a_counter_never_matches_the_sidecar_of_another_copy(tmp_path):
     assert sidecars.takeout_sidecar(tmp_path / "IMG_1234.jpg", names).name == "IMG_1234.jpg.json"
     assert sidecars.takeout_sidecar(tmp_path / "IMG_1234(1).jpg", names).name == "IMG_1234.jpg(1).json"
     assert sidecars.takeout_sidecar(tmp_path / "IMG_9.jpg", names) is None
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_redraws_in_place_on_a_terminal_and_writes_lines_elsewhere():
+    terminal = FakeTerminal()
+    bar = Progress(2, terminal)
+    bar.step()
+    bar.step()
+    bar.finish()
+    drawn = terminal.getvalue()
+    assert drawn.startswith("\r[") and drawn.count("\n") == 1 and drawn.endswith("\n")  # one line, redrawn
+    assert "\r[##############################] 2/2  " in drawn and "files/s  ETA 0:00" in drawn
+
+    log = io.StringIO()
+    plain = Progress(3, log, plain_every=0)
+    for _ in range(3):
+        plain.step()
+    plain.finish()
+    lines = log.getvalue().splitlines()
+    assert [line.split("]")[1].split()[0] for line in lines] == ["1/3", "2/3", "3/3"]
+    assert "\r" not in log.getvalue()
