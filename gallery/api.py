@@ -249,7 +249,7 @@ def urls(*routers: Router) -> list:
         view = _no_index if pattern.name == "api-root" else pattern.callback
         pattern.callback = _json_405(view)
     # Whatever else is under /api/ (an unknown path, an id that is not one) is the API's 404, not the site's page.
-    return [*patterns, re_path(r"^.*$", _no_route)]
+    return [*patterns, re_path(r"^[\s\S]*$", _no_route)]  # [\s\S]: a path may hold an encoded newline
 
 
 def _no_index(request):

@@ -4,6 +4,7 @@ documents. Bounded: a fixed seed and a fixed number of examples per operation.""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,8 +35,8 @@ def test_schemathesis_finds_nothing_wrong(live, user, tmp_path):
             str(SCHEMATHESIS), "run", f"{live.url}/api/schema/",
             "--header", f"Authorization: Bearer {token}",
             "--checks", CHECKS,
-            "--max-examples", str(MAX_EXAMPLES),
-            "--seed", "16",
+            "--max-examples", os.environ.get("GLOWWORM_FUZZ_EXAMPLES", str(MAX_EXAMPLES)),
+            "--seed", os.environ.get("GLOWWORM_FUZZ_SEED", "16"),
             "--phases", "examples,coverage,fuzzing",
             "--workers", "1",
             "--generation-database", "none",
