@@ -37,7 +37,7 @@ def test_schemathesis_finds_nothing_wrong(live, user, tmp_path):
             "--checks", CHECKS,
             "--max-examples", os.environ.get("GLOWWORM_FUZZ_EXAMPLES", str(MAX_EXAMPLES)),
             "--seed", os.environ.get("GLOWWORM_FUZZ_SEED", "16"),
-            "--phases", "examples,coverage,fuzzing",
+            "--phases", os.environ.get("GLOWWORM_FUZZ_PHASES", "examples,coverage,fuzzing"),
             "--workers", "1",
             "--generation-database", "none",
             "--request-timeout", "30",

@@ -126,6 +126,10 @@ def test_transient_failures_are_retried_and_used_up_retries_count_as_failed(tmp_
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}"
     try:
+        report = client.run([tree], client.Server(url, "gw_x", backoff=0), jobs=2, dry_run=True)
+        assert report.summary() == "4 new, 1 already in the library, 2 skipped, 0 failed"
+        assert FlakyServer.attempts == {}  # a dry run only checks
+
         report = client.run([tree], client.Server(url, "gw_x", backoff=0), jobs=2, dry_run=False)
         assert report.summary() == "4 new, 1 already in the library, 2 skipped, 0 failed"
         assert all(count == 3 for count in FlakyServer.attempts.values()), FlakyServer.attempts
