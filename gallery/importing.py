@@ -338,7 +338,7 @@ class Importer:
     report: Report = field(default_factory=Report)
 
     def __post_init__(self):
-        self.seen: dict[str, int | None] = {}  # sha256 -> photo id, of the files this run has seen
+        self.seen: dict[str, tuple] = {}  # sha256 -> (outcome, reason, photo id) of the run's first such file
         self.album_photos: dict[str, list[int]] = {}
         self.max_pixels = settings.GLOWWORM_MAX_PIXELS
         self.max_bytes = max_upload_bytes()
@@ -409,18 +409,26 @@ class Importer:
                 sha256 = sha256_of(str(item.path))
             except OSError:
                 return SKIPPED, UNREADABLE, None
-        if sha256 in self.seen:
+        if sha256 in self.seen:  # the same content as an earlier file of this run: as that one went
+            first_outcome, first_reason, photo_id = self.seen[sha256]
+            if first_outcome == SKIPPED:
+                return SKIPPED, first_reason, None
             cache.put(item.path, size, mtime, sha256=sha256)
-            return ALREADY, SAME_IN_RUN, self.seen[sha256]
-        self.seen[sha256] = None
+            return ALREADY, SAME_IN_RUN, photo_id
+        outcome = self._store(item, sha256, size, mtime, cached=bool(cached), held=held, cache=cache)
+        if outcome[0] != FAILED:  # a copy of a failed file tries again
+            self.seen[sha256] = outcome
+        return outcome
+
+    def _store(
+        self, item: Found, sha256: str, size: int, mtime: int, *, cached: bool, held: dict, cache: ImportCache
+    ) -> tuple[str, str, int | None]:
         if sha256 in held:
-            self.seen[sha256] = held[sha256][1]
             return ALREADY, *held[sha256]
         if not cached:
             existing = Photo.all_objects.filter(sha256=sha256).values_list("pk", "trashed_at").first()
             if existing:
                 cache.put(item.path, size, mtime, sha256=sha256)
-                self.seen[sha256] = existing[0]
                 return ALREADY, IN_TRASH if existing[1] else IN_LIBRARY, existing[0]
         try:
             if self.dry_run:
@@ -449,7 +457,6 @@ class Importer:
         except (DatabaseError, OSError) as exc:
             return FAILED, _failure_reason(exc), None
         cache.put(item.path, size, mtime, sha256=sha256)
-        self.seen[sha256] = result.photo.pk
         if not result.created:
             return ALREADY, IN_LIBRARY, result.photo.pk
         self.report.sidecars_used += used

@@ -209,6 +209,16 @@ def test_a_photo_purged_since_the_last_run_comes_back(tree, user, redis_conn, va
     assert out.startswith("1 new, 7 already in the library")
 
 
+def test_copies_of_a_file_that_is_not_a_photo_are_skipped_alike(tmp_path, user, var_dir):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "notes.txt").write_text("same words")
+    (tmp_path / "a" / "notes copy.txt").write_text("same words")
+    assert run_import(tmp_path / "a")[0].splitlines()[:2] == [
+        "0 new, 0 already in the library, 2 skipped, 0 failed",
+        "  skipped: 2 not an image",
+    ]
+
+
 def test_dry_run_stores_nothing(tree, user, redis_conn, var_dir):
     out, _ = run_import(tree, "--dry-run")
     assert out.splitlines()[:2] == [
@@ -241,10 +251,11 @@ def test_a_storage_failure_is_failed_and_exits_non_zero(tree, user, redis_conn, 
 
     monkeypatch.setattr(storage, "store_file", full_disk)
     out = io.StringIO()
-    with pytest.raises(CommandError, match="7 failed; run the import again"):
+    with pytest.raises(CommandError, match="8 failed; run the import again"):
         call_command("import", str(tree), stdout=out, stderr=io.StringIO())
-    assert out.getvalue().startswith("0 new, 1 already in the library, 7 skipped, 7 failed")
-    assert "  failed: 7 storage error (No space left on device)" in out.getvalue()
+    # The copy of a photo that failed tries again, and fails the same way.
+    assert out.getvalue().startswith("0 new, 0 already in the library, 7 skipped, 8 failed")
+    assert "  failed: 8 storage error (No space left on device)" in out.getvalue()
     assert Photo.objects.count() == 0
     monkeypatch.undo()
     assert run_import(tree)[0].startswith("7 new, 1 already in the library, 7 skipped, 0 failed")
