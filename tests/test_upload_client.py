@@ -53,9 +53,11 @@ def test_uploads_what_is_new_and_a_second_run_sends_nothing(live, user, tmp_path
         )
     assert answer.status_code == 201, answer.text
 
+    cache = tmp_path / "hashes.sqlite3"
+
     def upload(*args):
         return subprocess.run(
-            [sys.executable, str(CLIENT), str(tree), "--url", live.url, "--token", token, *args],
+            [sys.executable, str(CLIENT), str(tree), "--url", live.url, "--token", token, "--cache", str(cache), *args],
             capture_output=True,
             text=True,
             timeout=120,
@@ -80,7 +82,7 @@ def test_uploads_what_is_new_and_a_second_run_sends_nothing(live, user, tmp_path
     assert second.stdout.splitlines()[0] == "0 new, 4 already in the library, 3 skipped, 0 failed"
 
     refused = subprocess.run(
-        [sys.executable, str(CLIENT), str(tree), "--url", live.url, "--token", "gw_wrong"],
+        [sys.executable, str(CLIENT), str(tree), "--url", live.url, "--token", "gw_wrong", "--no-cache"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -143,9 +145,32 @@ def test_transient_failures_are_retried_and_used_up_retries_count_as_failed(tmp_
         server.shutdown()
 
 
+def test_a_second_run_takes_its_hashes_from_the_cache(tmp_path, monkeypatch):
+    client = load_client()
+    tree = photo_tree(tmp_path / "photos")
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FlakyServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    checker = client.Server(f"http://127.0.0.1:{server.server_port}", "gw_x", backoff=0)
+    cache = tmp_path / "hashes.sqlite3"
+    try:
+        first = client.run([tree], checker, jobs=1, dry_run=True, cache=cache)
+        hashed = []
+        original = client.hash_file
+        monkeypatch.setattr(client, "hash_file", lambda path: hashed.append(path.name) or original(path))
+        second = client.run([tree], checker, jobs=1, dry_run=True, cache=cache)
+        assert second.summary() == first.summary() == "4 new, 1 already in the library, 2 skipped, 0 failed"
+        assert sorted(hashed) == ["notes.txt"]  # only what the cache does not hold: files that are no photos
+        (tree / "icc.png").write_bytes((DATA / "formats" / "hopper.webp").read_bytes())  # changed: hashed again
+        hashed.clear()
+        client.run([tree], checker, jobs=1, dry_run=True, cache=cache)
+        assert sorted(hashed) == ["icc.png", "notes.txt"]
+    finally:
+        server.shutdown()
+
+
 def test_an_unreachable_server_is_a_clear_error(tmp_path, capsys):
     client = load_client()
     tree = photo_tree(tmp_path / "photos")
-    status = client.main([str(tree), "--url", "http://127.0.0.1:9", "--token", "gw_x", "--retries", "1"])
+    status = client.main([str(tree), "--url", "http://127.0.0.1:9", "--token", "gw_x", "--retries", "1", "--no-cache"])
     assert status == 2
     assert "Could not reach http://127.0.0.1:9" in capsys.readouterr().err
