@@ -261,6 +261,15 @@ def test_a_storage_failure_is_failed_and_exits_non_zero(tree, user, redis_conn, 
     assert run_import(tree)[0].startswith("7 new, 1 already in the library, 7 skipped, 0 failed")
 
 
+def test_without_redis_it_stops_before_storing_anything(tree, user, var_dir, settings, tmp_path):
+    dead = f"unix://{tmp_path / 'no-redis.sock'}"
+    settings.RQ_QUEUES = {name: dict(config, URL=dead) for name, config in settings.RQ_QUEUES.items()}
+    with pytest.raises(CommandError, match="Redis does not answer .*; nothing was imported"):
+        run_import(tree)
+    assert Photo.objects.count() == 0
+    assert run_import(tree, "--dry-run")[0].startswith("Dry run")  # a dry run queues nothing: no Redis needed
+
+
 def test_user_and_paths_are_checked(tree, user, var_dir):
     with pytest.raises(CommandError, match="No such file or folder"):
         run_import(tree / "nope")

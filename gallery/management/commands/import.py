@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import django_rq
+import redis
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from gallery.importing import Importer, default_cache_path
+from processing import jobs
 
 
 class Command(BaseCommand):
@@ -36,6 +39,8 @@ class Command(BaseCommand):
             raise CommandError(f"No such file or folder: {', '.join(missing)}")
         if options["move"] and options["dry_run"]:
             raise CommandError("--move and --dry-run do not go together.")
+        if not options["dry_run"]:
+            self.check_queue()
         importer = Importer(
             user=self.owner(options["user"]),
             dry_run=options["dry_run"],
@@ -53,6 +58,16 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if report.failed:
             raise CommandError(f"{report.failed} failed; run the import again to retry them.")
+
+    def check_queue(self) -> None:
+        """Renders are queued as photos are stored: without Redis each one would log an error (the sweeper would
+        queue them later), so say it once, before anything is stored."""
+        try:
+            django_rq.get_connection(jobs.BULK_QUEUE).ping()
+        except redis.RedisError as exc:
+            raise CommandError(
+                f"Redis does not answer ({exc}); nothing was imported. Start it (`make run` does) or set REDIS_URL."
+            ) from None
 
     def owner(self, name: str | None):
         users = get_user_model().objects.filter(is_active=True)
