@@ -307,8 +307,8 @@ def sidecar_details(found: Found, max_pixels: int) -> tuple[dict, bool]:
         image.close()
     details: dict = {}
     for data in sources:
-        if data.title and "original_name" not in details:
-            details["original_name"] = clean_file_name(data.title)
+        if data.file_name and "original_name" not in details:
+            details["original_name"] = clean_file_name(data.file_name)
         if own.taken_at is None and data.taken_at is not None and "taken_at" not in details:
             taken = data.taken_at
             if timezone.is_naive(taken):

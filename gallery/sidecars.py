@@ -33,6 +33,7 @@ class SidecarData:
     latitude: float | None = None
     longitude: float | None = None
     title: str = ""
+    file_name: str = ""  # Takeout's title: the name the file had when it was uploaded to Google
     description: str = ""
 
 
@@ -114,7 +115,8 @@ def read_takeout(path: Path) -> SidecarData:
         raise ValueError(f"not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ValueError("not a Takeout sidecar")
-    result = SidecarData(title=_string(data.get("title")), description=_string(data.get("description")))
+    title = _string(data.get("title"))
+    result = SidecarData(title=title, file_name=title, description=_string(data.get("description")))
     taken = data.get("photoTakenTime")
     if isinstance(taken, dict):
         try:

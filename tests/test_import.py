@@ -101,7 +101,10 @@ def tree(tmp_path):
     (root / "scans" / "grandma.jpg.xmp").write_text(
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
         '<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:DateTimeOriginal="1962-05-20T14:00:00+01:00"'
-        ' exif:GPSLatitude="48,51.5N" exif:GPSLongitude="2,21W"/></rdf:RDF></x:xmpmeta>'
+        ' exif:GPSLatitude="48,51.5N" exif:GPSLongitude="2,21W" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        '<dc:title><rdf:Alt><rdf:li xml:lang="x-default">Grandma in Paris</rdf:li></rdf:Alt></dc:title>'
+        '<dc:description><rdf:Alt><rdf:li xml:lang="x-default">Easter 1962</rdf:li></rdf:Alt></dc:description>'
+        "</rdf:Description></rdf:RDF></x:xmpmeta>"
     )
     return root
 
@@ -297,6 +300,12 @@ def test_user_and_paths_are_checked(tree, user, var_dir):
 def test_takeout_sidecar_names(media, sidecar, tmp_path):
     names = frozenset({media, sidecar, "other.jpg.json"})
     assert sidecars.takeout_sidecar(tmp_path / media, names) == tmp_path / sidecar
+
+
+def test_xmp_title_and_description_are_read_but_never_taken_for_a_file_name(tree):
+    data = sidecars.read_xmp(tree / "scans" / "grandma.jpg.xmp")
+    assert (data.title, data.description, data.file_name) == ("Grandma in Paris", "Easter 1962", "")
+    assert data.taken_at.isoformat() == "1962-05-20T14:00:00+01:00"
 
 
 def test_a_counter_never_matches_the_sidecar_of_another_copy(tmp_path):
