@@ -273,6 +273,22 @@ def test_without_redis_it_stops_before_storing_anything(tree, user, var_dir, set
     assert run_import(tree, "--dry-run")[0].startswith("Dry run")  # a dry run queues nothing: no Redis needed
 
 
+def test_beside_make_run_it_finds_the_private_redis(
+    tree, user, var_dir, settings, private_redis_url, redis_conn, monkeypatch
+):
+    """`make run` tells only its children where its Redis is; an import in a second terminal looks under VAR_DIR."""
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    (var_dir / "redis").mkdir(parents=True)
+    (var_dir / "redis" / "valkey.sock").symlink_to(private_redis_url.removeprefix("unix://"))
+    default = "redis://127.0.0.1:6379/0"
+    settings.REDIS_URL = default
+    settings.RQ_QUEUES = {name: dict(config, URL=default) for name, config in settings.RQ_QUEUES.items()}
+    settings.CACHES, settings.CHANNEL_LAYERS = settings.CACHES, settings.CHANNEL_LAYERS  # restored after the test
+    out, _ = run_import(tree / "2019")
+    assert out.startswith("2 new")
+    assert settings.RQ_QUEUES["bulk"]["URL"] == f"unix://{var_dir / 'redis' / 'valkey.sock'}"
+
+
 def test_user_and_paths_are_checked(tree, user, var_dir):
     with pytest.raises(CommandError, match="No such file or folder"):
         run_import(tree / "nope")

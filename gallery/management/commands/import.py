@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from gallery.importing import Importer, default_cache_path
+from glowworm import doctor
 from processing import jobs
 
 
@@ -40,6 +41,7 @@ class Command(BaseCommand):
         if options["move"] and options["dry_run"]:
             raise CommandError("--move and --dry-run do not go together.")
         if not options["dry_run"]:
+            doctor.use_private_redis_if_running()  # beside `make run`, whose Redis only its children are told of
             self.check_queue()
         importer = Importer(
             user=self.owner(options["user"]),
