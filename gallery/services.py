@@ -31,8 +31,12 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def ingest_upload(*, upload: UploadedFile, user=None) -> IngestResult:
-    """Check an uploaded file, store it under a generated name and queue its render.
+def ingest_upload(
+    *, upload: UploadedFile, user=None, origin: str = jobs.UPLOAD, details: dict | None = None
+) -> IngestResult:
+    """Check an uploaded file, store it under a generated name and queue its render (on the bulk queue for an
+    import: origin=jobs.BULK). `details` are Photo fields known from elsewhere (an import's sidecar date), saved with
+    the new row so the render sees them.
 
     Raises UploadRejected with a message for a person; nothing is stored then.
     """
@@ -63,6 +67,7 @@ def ingest_upload(*, upload: UploadedFile, user=None) -> IngestResult:
         height=probe.height,
         original_location=location,
         uploaded_by=user if user is not None and user.is_authenticated else None,
+        **(details or {}),
     )
     photo.original = storage.original_name_for(photo.key.hex, probe.format)
     # The file goes into place first (moved under MEDIA_ROOT, or sent to the bucket once, outside any transaction so
@@ -75,7 +80,7 @@ def ingest_upload(*, upload: UploadedFile, user=None) -> IngestResult:
         with transaction.atomic():
             photo.save()
             # robust: a Redis hiccup must not turn a stored upload into an error; the sweeper re-enqueues.
-            transaction.on_commit(lambda: jobs.enqueue_render(photo.pk), robust=True)
+            transaction.on_commit(lambda: jobs.enqueue_render(photo.pk, origin=origin), robust=True)
     except IntegrityError:
         # Two identical uploads raced: the unique index let exactly one in.
         _remove_quietly(photo.original, location)

@@ -539,7 +539,15 @@ def _render(photo_id: int, *, stages: list[str], missing_only: bool) -> str:
                         if fields["taken_at"] and timezone.is_naive(fields["taken_at"]):
                             # No UTC offset in the file: the camera's clock is read as the server's time zone.
                             fields["taken_at"] = timezone.make_aware(fields["taken_at"])
-                        fields["library_month"] = month_of(fields["taken_at"] or photo.created_at)
+                        # A file without a date or position keeps the one stored from elsewhere (an import's
+                        # sidecar, gallery/importing.py): the file has nothing better to say.
+                        if fields["taken_at"] is None and photo.taken_at is not None:
+                            for name in ("taken_at", "taken_at_offset", "taken_date"):
+                                del fields[name]
+                        if fields["gps_latitude"] is None and fields["gps_longitude"] is None:
+                            if photo.gps_latitude is not None:
+                                del fields["gps_latitude"], fields["gps_longitude"]
+                        fields["library_month"] = month_of(fields.get("taken_at", photo.taken_at) or photo.created_at)
                         # The user's quarter turns (Photo.rotation) come on top of the EXIF orientation.
                         turned = photo.rotation in (90, 270)
                         Photo.all_objects.filter(pk=photo_id).update(
