@@ -10,6 +10,7 @@ import threading
 import boto3
 import pytest
 from django.core.management import call_command
+from PIL import Image
 
 from gallery import storage
 from gallery.management.commands import smoke
@@ -216,3 +217,21 @@ def test_smoke_sends_its_token_to_glowworm_only_never_along_a_redirect_to_the_bu
             server.server_close()
     assert answer.status == 200 and answer.body == b"RIFF"
     assert seen == {"app": "Bearer gw_secret", "bucket": None}
+
+
+def test_an_import_stores_originals_in_the_bucket_and_leaves_the_sources(
+    bucket, user, redis_conn, settings, tmp_path, media_root, django_capture_on_commit_callbacks
+):
+    settings.VAR_DIR = tmp_path / "var"
+    folder = tmp_path / "holiday"
+    folder.mkdir()
+    sources = [folder / "beach.jpg", folder / "cliff.jpg"]
+    for source, colour in zip(sources, ((200, 120, 40), (30, 90, 200)), strict=True):
+        Image.new("RGB", (64, 48), colour).save(source, quality=90)
+    with django_capture_on_commit_callbacks(execute=True):
+        command("import", str(folder))
+    photos = list(Photo.objects.all())
+    assert len(photos) == 2 and {photo.original_location for photo in photos} == {"s3"}
+    assert bucket.keys("originals/") == sorted(photo.original for photo in photos)
+    assert all(source.is_file() for source in sources)  # an import never moves what it was given
+    assert not [path for path in media_root.rglob("*") if path.is_file()]
