@@ -74,6 +74,7 @@ class Hosts:
         self.base = base
         self.processes: list[subprocess.Popen] = []
         self.logs: list[Path] = []
+        self.handles: list = []
         self.web_urls = []
         for name in ("web-a", "web-b"):
             home = base / name
@@ -95,9 +96,9 @@ class Hosts:
         log = self.base / f"{name}.log"
         self.logs.append(log)
         # cwd is the process's own directory: nothing it writes can land in the project or another process's place.
-        return subprocess.Popen(
-            [sys.executable, *args], env=env, cwd=home, stdout=log.open("w"), stderr=subprocess.STDOUT
-        )
+        handle = log.open("w")
+        self.handles.append(handle)
+        return subprocess.Popen([sys.executable, *args], env=env, cwd=home, stdout=handle, stderr=subprocess.STDOUT)
 
     def media_roots(self) -> list[Path]:
         return [self.base / name / "media" for name in ("web-a", "web-b")] + [self.worker_home / "media"]
@@ -113,6 +114,8 @@ class Hosts:
                 process.wait(15)
             except subprocess.TimeoutExpired:
                 process.kill()
+        for handle in self.handles:
+            handle.close()
 
 
 @pytest.fixture
