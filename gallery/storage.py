@@ -366,6 +366,11 @@ def list_files(folder: str, *, location: str = LOCAL) -> Iterator[StoredFile]:
 # --- URLs browsers follow ---------------------------------------------------------------------------------------
 
 
+def clock() -> float:
+    """Now, as a Unix time (tests move it to a window's edge)."""
+    return time.time()
+
+
 def presigned_url(relative: str, *, attachment_name: str = "", content_type: str = "") -> tuple[str, int]:
     """A signed GET URL for an object in the bucket, and for how many more seconds a browser may keep reusing it.
 
@@ -373,7 +378,7 @@ def presigned_url(relative: str, *, attachment_name: str = "", content_type: str
     process hands out the same URL until the window ends, so the browser's cache of the (immutable) object keeps
     working. Each URL stays valid for a whole window after the one it was made in."""
     window = settings.GLOWWORM_MEDIA_URL_WINDOW
-    now = time.time()
+    now = clock()
     window_end = (int(now) // window + 1) * window
     left = max(1, int(window_end - now))
     bucket = bucket_storage().bucket_name

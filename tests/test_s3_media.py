@@ -274,12 +274,12 @@ def test_a_presigned_url_is_reused_within_its_window_and_renewed_after(bucket, s
     settings.GLOWWORM_MEDIA_URL_WINDOW = 3600
     bucket.client.put_object(Bucket=bucket.name, Key="variants/ab/x-thumb-1.webp", Body=b"RIFF")
     start = 1_800_000_000 // 3600 * 3600  # the start of a window
-    monkeypatch.setattr(storage.time, "time", lambda: start + 10)
+    monkeypatch.setattr(storage, "clock", lambda: start + 10)
     first, left = storage.presigned_url("variants/ab/x-thumb-1.webp")
     assert left == 3590
-    monkeypatch.setattr(storage.time, "time", lambda: start + 3500)
+    monkeypatch.setattr(storage, "clock", lambda: start + 3500)
     assert storage.presigned_url("variants/ab/x-thumb-1.webp") == (first, 100)
-    monkeypatch.setattr(storage.time, "time", lambda: start + 3600 + 5)
+    monkeypatch.setattr(storage, "clock", lambda: start + 3600 + 5)
     renewed, left = storage.presigned_url("variants/ab/x-thumb-1.webp")
     assert renewed != first and left == 3595
     expires = int(parse_qs(urlsplit(renewed).query)["X-Amz-Expires"][0])
