@@ -400,7 +400,16 @@ def list_images(
 
 @api.post(
     "/images/",
-    response={200: PhotoOut, 201: PhotoOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut, 415: ErrorOut},
+    response={
+        200: PhotoOut,
+        201: PhotoOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        503: ErrorOut,  # the photo store (a bucket) or the log-in check cannot be reached: nothing was stored
+    },
     openapi_extra={"requestBody": UPLOAD_BODY},
 )
 def upload_image(request):
