@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rq import Worker
 
+from gallery import storage
 from gallery.models import Album, Photo
 from processing import jobs, sweeper
 from processing.specs import THUMBNAIL, VARIANT
@@ -66,12 +67,13 @@ class Command(BaseCommand):
 
         if options["dry_run"]:
             wanted = jobs.wanted_display_sizes([photo.pk for photo in photos])
-            for photo in photos:
-                specs = self.planned.get(photo.pk) or jobs.specs_for(
-                    photo, stages=stages, missing_only=missing_only, wanted=wanted
-                )
-                names = ", ".join(spec.name for spec in specs)
-                self.stdout.write(f"photo {photo.pk} {photo} [{photo.status}]: would render {names}")
+            with storage.listed():
+                for photo in photos:
+                    specs = self.planned.get(photo.pk) or jobs.specs_for(
+                        photo, stages=stages, missing_only=missing_only, wanted=wanted
+                    )
+                    names = ", ".join(spec.name for spec in specs)
+                    self.stdout.write(f"photo {photo.pk} {photo} [{photo.status}]: would render {names}")
             self.stdout.write(f"{total} photo{'s' if total != 1 else ''} would be re-rendered ({what}).")
             return
         if not total:
@@ -120,12 +122,13 @@ class Command(BaseCommand):
             # The display sizes frames need, asked once for all of them (frames answer per frame, not per photo).
             wanted = jobs.wanted_display_sizes(list(ready.values_list("pk", flat=True)))
             lacking = []
-            # In slices, so a library of 100,000 never holds every photo and variant row in memory at once.
-            for photo in ready.iterator(chunk_size=MISSING_CHUNK):
-                specs = jobs.specs_for(photo, stages=stages, missing_only=True, wanted=wanted)
-                if specs:
-                    self.planned[photo.pk] = specs  # --dry-run lists these rather than looking at every file twice
-                    lacking.append(photo)
+            with storage.listed():  # media in a bucket: one listing, not a request per file
+                # In slices, so a library of 100,000 never holds every photo and variant row in memory at once.
+                for photo in ready.iterator(chunk_size=MISSING_CHUNK):
+                    specs = jobs.specs_for(photo, stages=stages, missing_only=True, wanted=wanted)
+                    if specs:
+                        self.planned[photo.pk] = specs  # --dry-run lists these, not looking at every file twice
+                        lacking.append(photo)
             return lacking
         return list(photos)
 
