@@ -98,7 +98,7 @@ class Photo(models.Model):
     taken_date = models.DateField(null=True, blank=True, db_index=True, editable=False)
     # month_of(taken_at or created_at), kept by save() and by the renderer when it reads the date taken: the grid's
     # month headings, and the date scrubber's counts as a plain GROUP BY (no time-zone functions in the database).
-    library_month = models.DateField(null=True, blank=True, editable=False)  # indexed with trashed_at (Meta)
+    library_month = models.DateField(null=True, blank=True, editable=False)  # indexed after trashed_at (Meta)
     # taken_at or else created_at, kept beside them like library_month: the library's order as a plain indexed
     # column, since MariaDB has no index on an expression (it sorted 100,000 rows for every page).
     library_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -140,7 +140,7 @@ class Photo(models.Model):
             models.Index(fields=["trashed_at", "-library_at", "-id"], name="photo_library_in_order"),
             # The date scrubber's GROUP BY library_month over the library (trashed_at IS NULL) read from the index
             # alone: 100,000 photos counted without touching a row.
-            models.Index(fields=["library_month", "trashed_at"], name="photo_month_in_library"),
+            models.Index(fields=["trashed_at", "library_month"], name="photo_month_in_library"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(rotation__in=(0, 90, 180, 270)), name="photo_rotation_quarter")
