@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from itertools import groupby
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -11,14 +12,16 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from gallery import albums as album_services
-from gallery import first_account, library, permissions, storage, trash
+from gallery import favorites, first_account, library, permissions, storage, trash
 from gallery.duplicates import dismiss, duplicate_groups
 from gallery.files import clean_file_name
+from gallery.filterbar import filter_bar, link
 from gallery.forms import (
     AlbumForm,
     BulkForm,
@@ -33,6 +36,7 @@ from gallery.forms import (
 )
 from gallery.media import original_response, variant_response
 from gallery.models import Album, AlbumPhoto, Photo, Variant
+from gallery.search import BOOLEANS, FilterError, PhotoFilter
 from gallery.services import ingest_upload, rerender_photo, rotate_photo
 from gallery.uploads import Refusal, UploadRejected
 from processing import formats
@@ -70,14 +74,54 @@ def form_problems(request, form) -> None:
         messages.error(request, " ".join(errors))
 
 
+def read_filters(request) -> tuple[PhotoFilter, str]:
+    """The page's filters from its query; a bad value gives no filters and the reason, to show above the grid."""
+    try:
+        return PhotoFilter.from_query(request.GET), ""
+    except FilterError as exc:
+        return PhotoFilter(), str(exc)
+
+
+GRID_LAYOUTS = ("justified", "square")
+
+
+def grid_layout(request) -> str:
+    """The grid's layout, remembered in a cookie by the toggle above the grid (static/js/layout.js)."""
+    chosen = request.COOKIES.get("grid_layout", "")
+    return chosen if chosen in GRID_LAYOUTS else GRID_LAYOUTS[0]
+
+
 def home(request):
-    page = library.library_page(Photo.objects.all(), cursor=request.GET.get("before"), page_size=PAGE_SIZE)
-    context = {"page": page, "more_url": reverse("home")}
+    filters, problem = read_filters(request)
+    scope = favorites.with_favorites(filters.apply(Photo.objects.all(), request.user), request.user)
+    more_url = link(reverse("home"), filters.query_string())
+    context = {"more_url": more_url, "filters": filters}
+    if request.htmx and request.GET.get("after"):
+        # Scrolling up from a page opened at a cursor (a jump from the scrubber, a shared URL).
+        context["page"] = library.newer_page(scope, cursor=request.GET["after"], page_size=PAGE_SIZE)
+        return render(request, "gallery/_newer_page.html", context)
+    page = library.library_page(scope, cursor=request.GET.get("before"), page_size=PAGE_SIZE)
+    context["page"] = page
     if request.htmx and request.GET.get("before"):
         return render(request, "gallery/_library_page.html", context)
     totals = Photo.objects.aggregate(count=Count("id"), last_id=Max("id"))
-    context.update(full_page=True, totals=totals, albums=list(permissions.manageable_albums(request.user)))
-    return render(request, "gallery/home.html", context)
+    today = timezone.localdate()
+    memories = [] if filters or page.cursor else library.on_this_day(Photo.objects.all(), today, limit=24)
+    context.update(
+        full_page=True,
+        totals=totals,
+        match_count=scope.count() if filters else totals["count"],
+        albums=list(permissions.manageable_albums(request.user)),
+        bar=filter_bar(filters, base_url=reverse("home"), problem=problem),
+        timeline=library.scrubber(scope),
+        jumped_to=page.groups[0].month if page.cursor and page.groups else None,
+        newer_cursor=library.Cursor(page.photos[0].sort_at, page.photos[0].pk) if page.cursor and page.photos else None,
+        memories=[
+            (years, list(photos)) for years, photos in groupby(memories, lambda p: today.year - p.taken_date.year)
+        ],
+        layout=grid_layout(request),
+    )
+    return render(request, "gallery/home.html", context, status=400 if problem else 200)
 
 
 @dataclass
@@ -140,6 +184,7 @@ def _upload_status(outcomes: list[UploadOutcome]) -> int:
 def photo_detail(request, pk):
     """The photo view: a page, or the overlay's fragment (HX-Target: viewer) or its stage (HX-Target: photo-stage)."""
     photo = get_object_or_404(Photo.objects.prefetch_related("variants"), pk=pk)
+    photo.is_favorite = favorites.is_favorite(user=request.user, photo=photo)
     album = None
     scope = Photo.objects.all()
     if request.GET.get("album", "").isdigit():
@@ -251,6 +296,20 @@ def photo_albums(request, pk):
     return redirect(safe_next(request, photo.get_absolute_url()))
 
 
+@require_POST
+def photo_favorite(request, pk):
+    """Star or unstar the photo for this account (`favorite` 1 or 0): the stars on tiles and in the photo view."""
+    photo = get_object_or_404(Photo, pk=pk)
+    value = BOOLEANS.get(request.POST.get("favorite", "").strip().lower())
+    if value is None:
+        messages.error(request, "favorite: use 1, 0, true or false.")
+        return answer(request, status=400) if request.htmx else redirect(safe_next(request, photo.get_absolute_url()))
+    favorites.set_favorite(user=request.user, photo=photo, favorite=value)
+    if request.htmx:
+        return answer(request)
+    return redirect(safe_next(request, photo.get_absolute_url()))
+
+
 def album_list(request):
     form = NewAlbumForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -306,18 +365,27 @@ def album_add(request, pk):
     """ "Add photos" inside an album: the library's grid (keyset pages) to pick from; what is in the album already
     is marked. The selection goes to the bulk endpoint (action add), which leads back to the album."""
     album = permissions.album_or_403(request.user, get_object_or_404(Album, pk=pk))
-    page = library.library_page(Photo.objects.all(), cursor=request.GET.get("before"), page_size=PAGE_SIZE)
+    filters, problem = read_filters(request)
+    base_url = reverse("album-add", args=[album.pk])
+    scope = filters.apply(Photo.objects.all(), request.user)
+    page = library.library_page(scope, cursor=request.GET.get("before"), page_size=PAGE_SIZE)
     members = AlbumPhoto.objects.filter(album=album, photo_id__in=[photo.pk for photo in page.photos])
     context = {
         "page": page,
         "album": album,
-        "more_url": reverse("album-add", args=[album.pk]),
+        "more_url": link(base_url, filters.query_string()),
         "member_ids": set(members.values_list("photo_id", flat=True)),
+        "filters": filters,
     }
     if request.htmx and request.GET.get("before"):
         return render(request, "gallery/_library_page.html", context)
-    context.update(full_page=True, total=Photo.objects.count())
-    return render(request, "gallery/album_add.html", context)
+    context.update(
+        full_page=True,
+        total=Photo.objects.count(),
+        bar=filter_bar(filters, base_url=base_url, problem=problem),
+        layout=grid_layout(request),
+    )
+    return render(request, "gallery/album_add.html", context, status=400 if problem else 200)
 
 
 def album_delete(request, pk):

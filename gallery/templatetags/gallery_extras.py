@@ -61,3 +61,23 @@ def ago(moment) -> str:
     if (timezone.now() - moment).total_seconds() < 60:
         return "just now"
     return f"{timesince(moment).split(',')[0]} ago"
+
+
+@register.filter
+def aspect(photo) -> str:
+    """The tile's width / height, for the justified grid (--ar): known before the image loads, so nothing shifts."""
+    if not photo.width or not photo.height:
+        return "1"
+    return f"{min(max(photo.width / photo.height, 0.25), 4):.4f}"
+
+
+@register.filter
+def before(url: str, cursor: Cursor) -> str:
+    """`url` (with or without a query) asking for the page that starts at `cursor`."""
+    return f"{url}{'&' if '?' in url else '?'}before={cursor.encode()}"
+
+
+@register.filter
+def after(url: str, cursor: Cursor) -> str:
+    """`url` asking for the photos just newer than `cursor` (scrolling up after a jump)."""
+    return f"{url}{'&' if '?' in url else '?'}after={cursor.encode()}"

@@ -4,7 +4,8 @@
 //   is left out: it comes with its page. Uploads, pushes, re-renders that learn the date taken, and Undo use it.
 // - Glowworm.grid.remove(ids) takes tiles out (moved to the trash, removed from an album), and empty headings.
 // - The page's "N photos" line (#library-count) follows `glowworm:photo-added` and `glowworm:count-changed`.
-// - One Tab stop for the whole grid (a roving tabindex): arrow keys, Home and End move, Space selects, Enter opens.
+// - One Tab stop for the whole grid (a roving tabindex): arrow keys, Home and End move, Space selects, Enter opens
+//   (F stars: favorites.js).
 (function () {
   "use strict";
 
@@ -29,12 +30,18 @@
 
   function isHeading(element) { return element.classList.contains("month-head"); }
 
-  // Headings left without tiles go.
+  // Headings left without tiles go, and so does a month's second heading (newer photos loaded above a page that
+  // began in the same month).
   function tidy(grid) {
+    var month = null;
     grid.querySelectorAll(".month-head").forEach(function (heading) {
       var next = heading.nextElementSibling;
       while (next && !next.matches(TILE) && !isHeading(next) && next.id !== "load-more") { next = next.nextElementSibling; }
-      if (!next || !next.matches(TILE) || next.dataset.month !== heading.dataset.month) { heading.remove(); }
+      if (!next || !next.matches(TILE) || next.dataset.month !== heading.dataset.month || heading.dataset.month === month) {
+        heading.remove();
+      } else {
+        month = heading.dataset.month;
+      }
     });
   }
 
@@ -103,7 +110,7 @@
       link.tabIndex = link === current ? 0 : -1;
       link.toggleAttribute("data-tab-stop", link === current);
     });
-    grid.querySelectorAll(".tile-select").forEach(function (box) { box.tabIndex = -1; });
+    grid.querySelectorAll(".tile-select, .tile-star").forEach(function (box) { box.tabIndex = -1; });
   }
 
   function focusTile(grid, tile) {
@@ -179,7 +186,7 @@
         if (current && current.parentNode === grid && current.matches(TILE)) { place(grid, current); }
       });
     });
-    grid.addEventListener("htmx:afterSettle", function () { tabStops(grid); });
+    grid.addEventListener("htmx:afterSettle", function () { tidy(grid); tabStops(grid); });
   });
 
   // Undo: the restored tiles go back where they were (by their sort key). A push may have put one back already.
