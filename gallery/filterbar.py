@@ -41,12 +41,6 @@ class FilterBar:
     def clear_href(self) -> str:
         return self.base_url
 
-    @property
-    def has_more_filters(self) -> bool:
-        """Whether a filter behind "More filters" is set (it then starts open)."""
-        f = self.filters
-        return bool(f.taken_after or f.taken_before or f.camera or f.album or f.format)
-
 
 def link(base_url: str, query: str) -> str:
     return f"{base_url}?{query}" if query else base_url

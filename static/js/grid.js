@@ -43,6 +43,22 @@
         month = heading.dataset.month;
       }
     });
+    rowEnds(grid);
+  }
+
+  // The justified layout's rows end at each month: a filler before every heading that follows tiles takes the
+  // space left in that month's last row, so its photos keep the row height (the layout is CSS only).
+  function rowEnds(grid) {
+    grid.querySelectorAll(":scope > .row-end").forEach(function (end) { end.remove(); });
+    grid.querySelectorAll(":scope > .month-head").forEach(function (heading) {
+      var before = heading.previousElementSibling;
+      while (before && !before.matches(TILE) && !isHeading(before)) { before = before.previousElementSibling; }
+      if (!before || !before.matches(TILE)) { return; }
+      var end = document.createElement("span");
+      end.className = "row-end";
+      end.setAttribute("aria-hidden", "true");
+      grid.insertBefore(end, heading);
+    });
   }
 
   function place(grid, tile) {
