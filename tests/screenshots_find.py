@@ -23,7 +23,7 @@ def test_screenshots(browser, live, user, django_user_model):
     link = links.create_link(album=album, user=user, allow_download=True)
     django_user_model.objects.create_user("bob", "bob@example.com", "correct horse battery")
     django_user_model.objects.create_user("carol", "carol@example.com", "correct horse battery", is_active=False)
-    invites.create_invite(by=user, note="For Grandma")
+    invites.create_invite(by=user, note="Grandma")
     march = photos[9].taken_at
     for size, viewport in SIZES.items():
         for scheme in ("light", "dark"):
