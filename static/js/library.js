@@ -18,6 +18,18 @@
         Array.prototype.forEach.call(form.elements, function (field) { field.disabled = false; });
       }, { once: true });
     });
+    // "More filters" closes like a menu: its × button, Escape, or a click elsewhere.
+    var more = form.querySelector("[data-filter-more]");
+    if (more) {
+      var closeButton = more.querySelector("[data-filter-close]");
+      closeButton.hidden = false;
+      var close = function () { more.open = false; more.querySelector("summary").focus(); };
+      closeButton.addEventListener("click", close);
+      more.addEventListener("keydown", function (event) { if (event.key === "Escape" && more.open) { close(); } });
+      document.addEventListener("click", function (event) {
+        if (more.open && !more.contains(event.target)) { more.open = false; }
+      });
+    }
     form.addEventListener("change", function (event) {
       if (event.target.matches("select, input[type=date]")) { form.requestSubmit(); }
     });
