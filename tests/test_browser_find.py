@@ -9,6 +9,7 @@ import pytest
 
 from gallery.models import Favorite
 from tests.gallery_factories import aware, make_photo_row
+from tests.test_browser_gallery import RECORD_SOCKET_OPEN, push
 
 pytestmark = [pytest.mark.browser, pytest.mark.live]
 
@@ -169,3 +170,19 @@ def test_the_justified_grid_keeps_shapes_moves_by_rows_and_the_square_grid_is_re
     page.reload()
     assert "grid--square" in page.get_attribute("#grid", "class")
     assert page.get_attribute("[data-layout='square']", "aria-pressed") == "true"
+
+
+def test_a_pushed_tile_keeps_its_star_and_its_place_in_the_justified_grid(logged_in_page, live, user):
+    photos = [make_photo_row(taken_at=aware(2024, 5, 20 - n), width=1200, height=800) for n in range(4)]
+    Favorite.objects.create(user=user, photo=photos[1])
+    page = logged_in_page
+    page.add_init_script(RECORD_SOCKET_OPEN)
+    page.goto("/")
+    page.wait_for_function("() => window.__socketOpen === true")
+    page.evaluate("id => { document.getElementById('photo-' + id).dataset.mark = 'old'; }", photos[1].pk)
+    push(photos[1].pk)  # rendered for no one in particular: without this account's star
+    page.wait_for_function("id => !document.getElementById('photo-' + id).dataset.mark", arg=photos[1].pk)
+    assert page.get_attribute(f"#photo-{photos[1].pk} .tile-star", "aria-pressed") == "true"
+    assert tiles(page) == [photo.pk for photo in photos]
+    box = page.locator(f"#photo-{photos[1].pk}").bounding_box()
+    assert box["width"] / box["height"] == pytest.approx(1.5, rel=0.03)
