@@ -255,7 +255,7 @@ def photo_rotate(request, pk):
 def photo_retry(request, pk):
     photo = get_object_or_404(Photo, pk=pk)
     rerender_photo(photo=photo)
-    photo = Photo.objects.prefetch_related("variants").get(pk=pk)
+    photo = favorites.with_favorites(Photo.objects.prefetch_related("variants"), request.user).get(pk=pk)
     if request.htmx and request.headers.get("HX-Target") != "viewer":
         return render(request, "gallery/_photo.html", {"photo": photo})
     if request.htmx:
@@ -329,7 +329,7 @@ def album_detail(request, pk):
 
 
 def _album_page(request, album: Album, rename_form: AlbumForm, status: int = 200):
-    scope = Photo.objects.filter(album_memberships__album=album)
+    scope = favorites.with_favorites(Photo.objects.filter(album_memberships__album=album), request.user)
     page = library.library_page(scope, cursor=request.GET.get("before"), page_size=PAGE_SIZE)
     context = {"page": page, "album": album, "more_url": album.get_absolute_url()}
     if request.htmx and request.GET.get("before"):
@@ -340,6 +340,7 @@ def _album_page(request, album: Album, rename_form: AlbumForm, status: int = 200
         albums=list(permissions.manageable_albums(request.user)),
         rename_form=rename_form,
         can_manage=permissions.may_manage_album(request.user, album),
+        layout=grid_layout(request),
     )
     return render(request, "gallery/album.html", context, status=status)
 
@@ -559,7 +560,8 @@ def trash_restore(request):
     restored = trash.restore_photos(photo_ids=form.cleaned_data["photo_ids"], user=request.user)
     messages.success(request, f"Restored {len(restored):,} photo{pluralize(len(restored))}.")
     if request.htmx:
-        return answer(request, photos=library.grid_photos(Photo.objects.filter(pk__in=restored)))
+        restored_photos = favorites.with_favorites(Photo.objects.filter(pk__in=restored), request.user)
+        return answer(request, photos=library.grid_photos(restored_photos))
     return redirect(back)
 
 

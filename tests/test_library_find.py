@@ -227,3 +227,15 @@ def test_the_playlist_picker_searches(admin_client, seeded):
     assert re.findall(r'name="id" value="(\d+)"', html) == [str(seeded["snow"].pk)]
     assert 'name="q" value="snow"' in html
     assert admin_client.get(f"/playlists/{playlist.pk}/add/?taken_before=soon").status_code == 400
+
+
+def test_the_album_page_shows_stars_and_follows_the_layout(client_logged_in, user, seeded):
+    album = albums.create_album(name="Stars", owner=user)
+    albums.add_photos(album=album, photo_ids=[seeded["beach"].pk, seeded["snow"].pk])
+    favorites.set_favorite(user=user, photo=seeded["snow"], favorite=True)
+    html = client_logged_in.get(f"/albums/{album.pk}/").content.decode()
+    assert re.search(rf'aria-pressed="true"[^>]*data-favorite="{seeded["snow"].pk}"', html)
+    assert re.search(rf'aria-pressed="false"[^>]*data-favorite="{seeded["beach"].pk}"', html)
+    assert 'class="grid grid--justified"' in html
+    client_logged_in.cookies["grid_layout"] = "square"
+    assert 'class="grid grid--square"' in client_logged_in.get(f"/albums/{album.pk}/").content.decode()
