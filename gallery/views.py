@@ -417,7 +417,7 @@ def album_cover(request, pk):
 def bulk(request):
     """One endpoint for the selection toolbar: add to an album (or a new one), remove from one, cover, move to the
     trash, zip download. Scripts get toasts and field errors (`answer`); without JavaScript it redirects back."""
-    form = BulkForm(request.POST)
+    form = BulkForm(request.POST, user=request.user)
     back = safe_next(request, reverse("home"))
     if not form.is_valid():
         if request.htmx:

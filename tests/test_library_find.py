@@ -96,8 +96,23 @@ def test_keyset_pages_keep_the_filters(client_logged_in, monkeypatch):
 def test_the_live_inserts_are_off_while_filtered(client_logged_in, seeded):
     assert "data-accept-new" in client_logged_in.get("/").content.decode()
     assert "data-accept-new" not in client_logged_in.get("/?q=beach").content.decode()
-    # "Select all" resolves the unfiltered library on the server: it is not offered while filtered.
-    assert "data-select-all" not in client_logged_in.get("/?q=beach").content.decode()
+    # "Select all" sends the view's scope; on a filtered page the filters go with it.
+    assert '<input type="hidden" name="filters" value="q=beach">' in client_logged_in.get("/?q=beach").content.decode()
+
+
+def test_select_all_on_a_filtered_page_acts_on_what_the_filters_keep(client_logged_in, user, seeded):
+    album = albums.create_album(name="Beaches", owner=user)
+    body = {"action": "add", "album": album.pk, "scope": "library", "filters": "q=beach", "exclude": ""}
+    assert client_logged_in.post("/photos/bulk/", body, HTTP_HX_REQUEST="true").status_code == 200
+    assert set(album.memberships.values_list("photo_id", flat=True)) == {seeded["beach"].pk, seeded["beach2"].pk}
+    favorites.set_favorite(user=user, photo=seeded["snow"], favorite=True)
+    body.update(filters="favorite=1", exclude="")
+    client_logged_in.post("/photos/bulk/", body, HTTP_HX_REQUEST="true")
+    assert album.memberships.count() == 3
+    body.update(filters="taken_after=soon")
+    response = client_logged_in.post("/photos/bulk/", body, HTTP_HX_REQUEST="true")
+    assert response.status_code == 400 and "taken_after" in response.content.decode()
+    assert album.memberships.count() == 3
 
 
 def test_tiles_and_the_photo_view_carry_this_accounts_star(client_logged_in, user, member, seeded):

@@ -108,7 +108,7 @@ def playlist_choices(request):
 @require_POST
 def playlist_add_selection(request):
     """The library toolbar's "Add to playlist": appends the selection (ids, or everything a view shows)."""
-    form = PlaylistSelectionForm(request.POST)
+    form = PlaylistSelectionForm(request.POST, user=request.user)
     if form.is_valid():
         playlist = form.cleaned_data["playlist"]
         added = playlists.add_photos(playlist=playlist, photo_ids=form.cleaned_data["photo_ids"])
