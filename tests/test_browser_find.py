@@ -186,3 +186,27 @@ def test_a_pushed_tile_keeps_its_star_and_its_place_in_the_justified_grid(logged
     assert tiles(page) == [photo.pk for photo in photos]
     box = page.locator(f"#photo-{photos[1].pk}").bounding_box()
     assert box["width"] / box["height"] == pytest.approx(1.5, rel=0.03)
+
+
+def test_on_a_phone_the_scrubber_is_a_button_that_opens_the_timeline(logged_in_page, live):
+    for month in (3, 5, 7):
+        make_photo_row(taken_at=aware(2024, month, 10))
+    page = logged_in_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/")
+    toggle = page.locator(".scrubber-toggle")
+    assert toggle.is_visible() and "Jump to date" in toggle.inner_text()
+    assert not page.locator("[data-scrubber] a[aria-label^='May 2024']").is_visible()
+    box = toggle.bounding_box()
+    assert box["y"] + box["height"] > 844 - 80  # at the bottom, in reach of a thumb
+    toggle.click()
+    may = page.locator("[data-scrubber] a[aria-label^='May 2024']")
+    assert may.is_visible()
+    may.focus()
+    page.keyboard.press("Escape")
+    assert not may.is_visible()
+    assert page.evaluate("document.activeElement.classList.contains('scrubber-toggle')")
+    toggle.click()
+    may.click()
+    page.wait_for_url(re.compile(r"/\?before=\d+\.0$"))
+    assert page.eval_on_selector_all("#grid .month-head", "els => els.map(e => e.dataset.month)")[0] == "2024-05"

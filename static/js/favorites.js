@@ -29,7 +29,7 @@
 
   document.addEventListener("click", function (event) {
     var star = event.target.closest("[data-favorite]");
-    if (!star) { return; }
+    if (!star || !star.getClientRects().length) { return; }  // no star shown here (pickers, the trash)
     event.preventDefault();
     toggle(star);
   });
@@ -44,7 +44,7 @@
       var tile = document.activeElement && document.activeElement.closest && document.activeElement.closest("figure[data-photo-id]");
       star = tile && tile.querySelector("[data-favorite]");
     }
-    if (!star) { return; }
+    if (!star || !star.getClientRects().length) { return; }  // no star shown here (pickers, the trash)
     event.preventDefault();
     toggle(star);
   });
