@@ -93,7 +93,8 @@ def grid_layout(request) -> str:
 
 def home(request):
     filters, problem = read_filters(request)
-    scope = favorites.with_favorites(filters.apply(Photo.objects.all(), request.user), request.user)
+    filtered = filters.apply(Photo.objects.all(), request.user)
+    scope = favorites.with_favorites(filtered, request.user)
     more_url = link(reverse("home"), filters.query_string())
     context = {"more_url": more_url, "filters": filters}
     if request.htmx and request.GET.get("after"):
@@ -105,15 +106,17 @@ def home(request):
     if request.htmx and request.GET.get("before"):
         return render(request, "gallery/_library_page.html", context)
     totals = Photo.objects.aggregate(count=Count("id"), last_id=Max("id"))
+    timeline = library.scrubber(filtered)
     today = timezone.localdate()
     memories = [] if filters or page.cursor else library.on_this_day(Photo.objects.all(), today, limit=24)
     context.update(
         full_page=True,
         totals=totals,
-        match_count=scope.count() if filters else totals["count"],
+        # Every photo has a library month (save() keeps it), so the timeline's counts add up to the matches.
+        match_count=sum(year.count for year in timeline) if filters else totals["count"],
         albums=list(permissions.manageable_albums(request.user)),
         bar=filter_bar(filters, base_url=reverse("home"), problem=problem),
-        timeline=library.scrubber(scope),
+        timeline=timeline,
         jumped_to=page.groups[0].month if page.cursor and page.groups else None,
         newer_cursor=library.Cursor(page.photos[0].sort_at, page.photos[0].pk) if page.cursor and page.photos else None,
         memories=[
