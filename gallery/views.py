@@ -38,6 +38,7 @@ from gallery.media import original_response, variant_response
 from gallery.models import Album, AlbumPhoto, Photo, Variant
 from gallery.search import BOOLEANS, FilterError, PhotoFilter
 from gallery.services import ingest_upload, rerender_photo, rotate_photo
+from gallery.timeline import timeline as scrubber_links
 from gallery.uploads import Refusal, UploadRejected
 from processing import formats
 
@@ -107,6 +108,7 @@ def home(request):
         return render(request, "gallery/_library_page.html", context)
     totals = Photo.objects.aggregate(count=Count("id"), last_id=Max("id"))
     timeline = library.scrubber(filtered)
+    jumped_to = page.groups[0].month if page.cursor and page.groups else None
     today = timezone.localdate()
     memories = [] if filters or page.cursor else library.on_this_day(Photo.objects.all(), today, limit=24)
     context.update(
@@ -116,8 +118,7 @@ def home(request):
         match_count=sum(year.count for year in timeline) if filters else totals["count"],
         albums=list(permissions.manageable_albums(request.user)),
         bar=filter_bar(filters, base_url=reverse("home"), problem=problem),
-        timeline=timeline,
-        jumped_to=page.groups[0].month if page.cursor and page.groups else None,
+        timeline=scrubber_links(timeline, more_url=more_url, current=jumped_to),
         newer_cursor=library.Cursor(page.photos[0].sort_at, page.photos[0].pk) if page.cursor and page.photos else None,
         memories=[
             (years, list(photos)) for years, photos in groupby(memories, lambda p: today.year - p.taken_date.year)

@@ -254,3 +254,8 @@ def test_the_album_page_shows_stars_and_follows_the_layout(client_logged_in, use
     assert 'class="grid grid--justified"' in html
     client_logged_in.cookies["grid_layout"] = "square"
     assert 'class="grid grid--square"' in client_logged_in.get(f"/albums/{album.pk}/").content.decode()
+
+
+def test_a_cursor_past_the_oldest_photo_shows_an_empty_page_not_an_error(client_logged_in, seeded):
+    response = client_logged_in.get(f"/?before={Cursor(aware(1990, 1, 1), 1).encode()}")
+    assert response.status_code == 200 and tile_ids(response.content.decode().split('<nav class="scrubber"')[0]) == []
