@@ -6,14 +6,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
-from gallery import albums, favorites, library
+from gallery import albums, favorites
 from gallery.frames.models import Playlist
 from gallery.library import Cursor
-from gallery.models import Favorite, Photo
+from gallery.models import Favorite
 from gallery.templatetags.gallery_extras import aspect_css
 from tests.gallery_factories import aware, make_photo_row
 
@@ -261,15 +259,3 @@ def test_the_album_page_shows_stars_and_follows_the_layout(client_logged_in, use
 def test_a_cursor_past_the_oldest_photo_shows_an_empty_page_not_an_error(client_logged_in, seeded):
     response = client_logged_in.get(f"/?before={Cursor(aware(1990, 1, 1), 1).encode()}")
     assert response.status_code == 200 and tile_ids(response.content.decode().split('<nav class="scrubber"')[0]) == []
-
-
-@pytest.mark.django_db
-def test_the_scrubbers_counts_read_only_the_timeline_index():
-    if connection.vendor != "sqlite":
-        pytest.skip("the plan is SQLite's; MariaDB's EXPLAIN reads differently")
-    with CaptureQueriesContext(connection) as captured:
-        library.scrubber(Photo.objects.all())
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN QUERY PLAN " + captured.captured_queries[-1]["sql"])
-        plan = " ".join(str(row) for row in cursor.fetchall())
-    assert "COVERING INDEX photo_timeline" in plan and "TEMP B-TREE" not in plan
