@@ -7,8 +7,10 @@ One contract for every endpoint: callers authenticate with the session (browsers
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from functools import wraps
+from typing import Annotated
 
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
@@ -16,9 +18,12 @@ from django.core.paginator import EmptyPage, Paginator
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django.urls import re_path, register_converter
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security.base import AuthBase
+from pydantic import Field
 
 from gallery import albums, favorites, permissions, trash
 from gallery.duplicates import duplicate_groups
@@ -28,6 +33,25 @@ from gallery.services import ingest_upload
 from gallery.uploads import Refusal, UploadRejected
 
 PAGE_SIZE = 100
+# Ids in URLs and bodies: what a database's BIGINT holds, in 18 digits (a longer number cannot be an id, and would
+# overflow the database driver: a 500 rather than a 404).
+MAX_ID = 10**18 - 1
+
+
+class IdConverter:
+    """`{id:pk}` in API paths: a positive integer of at most 18 digits; anything else is the JSON 404."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+register_converter(IdConverter, "id")
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class ApiError(Exception):
@@ -106,9 +130,66 @@ def schema_view(view):
     return wrapper
 
 
-api = NinjaAPI(
+HEALTH_OPERATION = {
+    "get": {
+        "operationId": "healthz",
+        "summary": "Health",
+        "description": "Whether the database and Redis answer and how many render workers run (gallery/health.py); "
+        "503 when something is missing. Open to anyone: a load balancer asks it.",
+        "security": [],
+        "responses": {
+            str(status): {
+                "description": description,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "database": {"type": "string"},
+                                "redis": {"type": "string"},
+                                "workers": {"type": "integer", "minimum": 0},
+                            },
+                            "required": ["database", "redis", "workers"],
+                        }
+                    }
+                },
+            }
+            for status, description in ((200, "Healthy"), (503, "Not healthy"))
+        },
+    }
+}
+
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
+        }
+    },
+}
+
+
+class GlowwormAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        """ninja's schema of the API's operations, plus the one JSON endpoint outside /api/: /healthz."""
+        schema = super().get_openapi_schema(**kwargs)
+        schema["paths"]["/healthz"] = HEALTH_OPERATION
+        return schema
+
+
+api = GlowwormAPI(
     title="Glowworm",
     version="1",
+    description=(
+        "Photos, albums, share links and duplicates. Authenticate with `Authorization: Bearer <token>` "
+        "(`manage.py api_token NAME`) or the browser session with its CSRF token. Every error is "
+        '`{"error": "..."}` with 400, 401, 403, 404, 405, 413 or 415; lists are '
+        "`{count, page, pages, next, results}`."
+    ),
     auth=SessionOrToken(),
     urls_namespace="api",
     openapi_url="/schema/",
@@ -167,10 +248,21 @@ def urls(*routers: Router) -> list:
         # ninja's empty index page stays as a name (the schema view reverses it), answering 404.
         view = _no_index if pattern.name == "api-root" else pattern.callback
         pattern.callback = _json_405(view)
-    return patterns
+    # Whatever else is under /api/ (an unknown path, an id that is not one) is the API's 404, not the site's page.
+    return [*patterns, re_path(r"^[\s\S]*$", _no_route)]  # [\s\S]: a path may hold an encoded newline
 
 
 def _no_index(request):
+    try:
+        authenticate(request)  # an anonymous caller gets 401, as everywhere under /api/
+    except ApiError as exc:
+        return error_response(exc.status, exc.message)
+    return error_response(404, "Nothing here: the API's schema is at /api/schema/.")
+
+
+@csrf_exempt  # authenticate() holds session callers to CSRF, as ninja's own views do
+@login_not_required
+def _no_route(request, *args, **kwargs):
     try:
         authenticate(request)  # an anonymous caller gets 401, as everywhere under /api/
     except ApiError as exc:
@@ -308,7 +400,17 @@ def list_images(
 
 @api.post(
     "/images/",
-    response={200: PhotoOut, 201: PhotoOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 413: ErrorOut, 415: ErrorOut},
+    response={
+        200: PhotoOut,
+        201: PhotoOut,
+        400: ErrorOut,
+        401: ErrorOut,
+        403: ErrorOut,
+        413: ErrorOut,
+        415: ErrorOut,
+        503: ErrorOut,  # the photo store (a bucket) or the log-in check cannot be reached: nothing was stored
+    },
+    openapi_extra={"requestBody": UPLOAD_BODY},
 )
 def upload_image(request):
     """Upload one photo in the multipart field `file`: 201 with the new photo, or 200 with `"duplicate": true`."""
@@ -326,6 +428,45 @@ def upload_image(request):
     return Status(201, body)
 
 
+MAX_HASHES_PER_CHECK = 1000
+SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+
+
+class HashList(Schema):
+    sha256: list[str]
+
+
+class HeldPhoto(Schema):
+    id: int
+    trashed: bool
+
+
+class HashCheck(Schema):
+    existing: dict[str, HeldPhoto]
+    missing: list[str]
+
+
+@api.post("/images/check/", response={200: HashCheck, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut})
+def check_images(request, body: HashList):
+    """Which of these SHA-256 hashes (at most 1,000; hex, any case) the library holds, so a client uploads only
+    the rest: `existing` maps each held hash to its photo (a photo in the trash counts: uploading it again restores
+    it), `missing` lists the others, in the order asked. Members see the whole library, as everywhere."""
+    if len(body.sha256) > MAX_HASHES_PER_CHECK:
+        raise ApiError(
+            400, f"sha256: at most {MAX_HASHES_PER_CHECK} hashes per request, not {len(body.sha256)}; send batches."
+        )
+    hashes = []
+    for index, value in enumerate(body.sha256):
+        value = value.strip().lower()
+        if not SHA256_PATTERN.match(value):
+            raise ApiError(400, f"sha256.{index}: a SHA-256 is 64 hexadecimal digits.")
+        hashes.append(value)
+    hashes = list(dict.fromkeys(hashes))
+    held = Photo.all_objects.filter(sha256__in=hashes).values_list("sha256", "pk", "trashed_at")
+    existing = {sha: {"id": pk, "trashed": trashed_at is not None} for sha, pk, trashed_at in held}
+    return {"existing": existing, "missing": [sha for sha in hashes if sha not in existing]}
+
+
 def _photo_or_404(pk: int, user) -> Photo:
     """The photo, in the library or in the trash."""
     photo = with_favorite(Photo.all_objects.prefetch_related("variants").filter(pk=pk), user).first()
@@ -334,12 +475,14 @@ def _photo_or_404(pk: int, user) -> Photo:
     return photo
 
 
-@api.get("/images/{int:pk}/", response={200: PhotoOut, 401: ErrorOut, 404: ErrorOut})
+@api.get("/images/{id:pk}/", response={200: PhotoOut, 401: ErrorOut, 404: ErrorOut})
 def get_image(request, pk: int):
     return photo_json(_photo_or_404(pk, request.user))
 
 
-@api.delete("/images/{int:pk}/", response={200: PhotoOut, 204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@api.delete(
+    "/images/{id:pk}/", response={200: PhotoOut, 204: None, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+)
 def delete_image(request, pk: int, purge: bool = False):
     """Move the photo to the trash (200, `trashed_at` set; again: unchanged), or with `?purge=1` delete it forever
     from any state (204; its files go too)."""
@@ -357,7 +500,7 @@ class PhotoChange(Schema):
     favorite: bool
 
 
-@api.patch("/images/{int:pk}/", response={200: PhotoOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@api.patch("/images/{id:pk}/", response={200: PhotoOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def change_image(request, pk: int, change: PhotoChange):
     """Star or unstar the photo for the calling account: `{"favorite": true|false}`."""
     photo = _photo_or_404(pk, request.user)
@@ -365,7 +508,7 @@ def change_image(request, pk: int, change: PhotoChange):
     return photo_json(_photo_or_404(pk, request.user))
 
 
-@api.post("/images/{int:pk}/restore/", response={200: PhotoOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@api.post("/images/{id:pk}/restore/", response={200: PhotoOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def restore_image(request, pk: int):
     """Bring the photo back from the trash (200, `trashed_at` null); a photo in the library is left as it is."""
     photo = _photo_or_404(pk, request.user)
@@ -411,7 +554,7 @@ class AlbumIn(Schema):
 
 
 class PhotoIds(Schema):
-    photos: list[int]
+    photos: list[Id]
 
 
 class Added(Schema):
@@ -468,12 +611,12 @@ def create_album(request, body: AlbumIn):
     return Status(201, album_json(album_or_404(album.pk)))
 
 
-@api.get("/albums/{int:pk}/", response={200: AlbumOut, 401: ErrorOut, 404: ErrorOut})
+@api.get("/albums/{id:pk}/", response={200: AlbumOut, 401: ErrorOut, 404: ErrorOut})
 def get_album(request, pk: int):
     return album_json(album_or_404(pk))
 
 
-@api.patch("/albums/{int:pk}/", response={200: AlbumOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@api.patch("/albums/{id:pk}/", response={200: AlbumOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def rename_album(request, pk: int, body: AlbumIn):
     album = managed_album(request, pk)
     try:
@@ -483,20 +626,20 @@ def rename_album(request, pk: int, body: AlbumIn):
     return album_json(album_or_404(pk))
 
 
-@api.delete("/albums/{int:pk}/", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@api.delete("/albums/{id:pk}/", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def delete_album(request, pk: int):
     """The album goes; its photos stay in the library."""
     albums.delete_album(album=managed_album(request, pk))
     return HttpResponse(status=204)
 
 
-@api.post("/albums/{int:pk}/photos/", response={200: Added, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@api.post("/albums/{id:pk}/photos/", response={200: Added, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def add_album_photos(request, pk: int, body: PhotoIds):
     return {"added": albums.add_photos(album=managed_album(request, pk), photo_ids=body.photos)}
 
 
 @api.delete(
-    "/albums/{int:pk}/photos/", response={200: Removed, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+    "/albums/{id:pk}/photos/", response={200: Removed, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 )
 def remove_album_photos(request, pk: int, body: PhotoIds):
     return {"removed": albums.remove_photos(album=managed_album(request, pk), photo_ids=body.photos)}

@@ -201,9 +201,10 @@ class _ChunkSink(io.RawIOBase):
 
 @dataclass
 class ZipMember:
-    path: str  # under MEDIA_ROOT
+    path: str  # under MEDIA_ROOT or in the bucket
     name: str  # inside the archive
     modified: datetime
+    location: str = storage.LOCAL
 
 
 def zip_members(photos: Iterable[Photo]) -> list[ZipMember]:
@@ -222,7 +223,9 @@ def zip_members(photos: Iterable[Photo]) -> list[ZipMember]:
             candidate = f"{stem} ({number}){dot}{suffix}"
             number += 1
         used.add(candidate.lower())
-        members.append(ZipMember(photo.original, candidate, photo.taken_at or photo.created_at))
+        members.append(
+            ZipMember(photo.original, candidate, photo.taken_at or photo.created_at, photo.original_location)
+        )
     return members
 
 
@@ -233,7 +236,7 @@ def zip_chunks(members: list[ZipMember], read_size: int = 256 * 1024) -> Iterato
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         for member in members:
             try:
-                source = open(storage.media_path(member.path), "rb")
+                source = storage.open_file(member.path, location=member.location)
             except (FileNotFoundError, ValueError):
                 continue  # deleted meanwhile: leave it out rather than break the archive
             modified = max(member.modified, datetime(1980, 1, 1, tzinfo=UTC))

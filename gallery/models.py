@@ -62,6 +62,14 @@ class LibraryManager(models.Manager.from_queryset(PhotoQuerySet)):
         return super().get_queryset().filter(trashed_at__isnull=True)
 
 
+class Location(models.TextChoices):
+    """Where a stored file lives (gallery/storage.py): rows say it, so a library half-way through `media_migrate`
+    is served from both."""
+
+    LOCAL = "local", "MEDIA_ROOT"
+    S3 = "s3", "S3 bucket"
+
+
 class Photo(models.Model):
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -72,7 +80,8 @@ class Photo(models.Model):
     # Public identifier for file names; never derived from anything the client sent.
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     sha256 = models.CharField(max_length=64, unique=True, editable=False)
-    original = models.CharField(max_length=255, editable=False, help_text="Path under MEDIA_ROOT")
+    original = models.CharField(max_length=255, editable=False, help_text="Name under MEDIA_ROOT or in the bucket")
+    original_location = models.CharField(max_length=8, choices=Location.choices, default=Location.LOCAL, editable=False)
     original_name = models.CharField(max_length=255, blank=True, help_text="As the client named it; display only")
     format = models.CharField(max_length=16, editable=False)
     file_size = models.BigIntegerField(editable=False)
@@ -159,7 +168,9 @@ class Photo(models.Model):
 class Variant(models.Model):
     photo = models.ForeignKey(Photo, on_delete=models.CASCADE, related_name="variants")
     name = models.CharField(max_length=40, help_text="Spec name from processing.specs")
-    file = models.CharField(max_length=255, help_text="Path under MEDIA_ROOT")
+    # Indexed: /media/<file> finds the row, and so the location, of the file it is asked for.
+    file = models.CharField(max_length=255, db_index=True, help_text="Name under MEDIA_ROOT or in the bucket")
+    location = models.CharField(max_length=8, choices=Location.choices, default=Location.LOCAL)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     format = models.CharField(max_length=10)

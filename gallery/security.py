@@ -39,6 +39,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django_htmx.middleware import HtmxDetails
 
+from gallery import storage
 from gallery.proxies import client_network
 from processing import events
 
@@ -55,12 +56,14 @@ def content_security_policy(request) -> str:
         style = "'self' 'unsafe-inline'"
         if request.path.startswith("/admin/rq/"):
             script = "'self' 'unsafe-inline'"
+    # Media in a bucket: allowed images redirect to presigned URLs there (gallery/media.py).
+    media_origin = f" {origin}" if (origin := storage.public_origin()) else ""
     return "; ".join(
         [
             "default-src 'self'",
             f"script-src {script}",
             f"style-src {style}",
-            "img-src 'self' data: blob:",
+            f"img-src 'self' data: blob:{media_origin}",
             "font-src 'self'",
             f"connect-src {connect}",
             "object-src 'none'",

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from gallery import storage, trash
 from gallery.files import clean_file_name
 from gallery.models import Photo
-from gallery.uploads import Refusal, UploadRejected
+from gallery.uploads import Refusal, UploadRejected, storage_unavailable
 from processing import imaging, jobs
 
 
@@ -31,8 +31,12 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def ingest_upload(*, upload: UploadedFile, user=None) -> IngestResult:
-    """Check an uploaded file, store it under a generated name and queue its render.
+def ingest_upload(
+    *, upload: UploadedFile, user=None, origin: str = jobs.UPLOAD, details: dict | None = None
+) -> IngestResult:
+    """Check an uploaded file, store it under a generated name and queue its render (on the bulk queue for an
+    import: origin=jobs.BULK). `details` are Photo fields known from elsewhere (an import's sidecar date), saved with
+    the new row so the render sees them.
 
     Raises UploadRejected with a message for a person; nothing is stored then.
     """
@@ -44,7 +48,8 @@ def ingest_upload(*, upload: UploadedFile, user=None) -> IngestResult:
     except imaging.ImageRejected as exc:
         raise UploadRejected.from_image(exc) from None
 
-    sha256 = sha256_of(temporary_path)
+    # Hashed while it streamed in (gallery.uploads); a file handed over some other way is read once here.
+    sha256 = getattr(upload, "sha256", None) or sha256_of(temporary_path)
     existing = Photo.all_objects.filter(sha256=sha256).first()
     if existing:
         restored = existing.trashed_at is not None and bool(trash.restore_photos(photo_ids=[existing.pk]))
@@ -52,6 +57,7 @@ def ingest_upload(*, upload: UploadedFile, user=None) -> IngestResult:
             existing.refresh_from_db()
         return IngestResult(photo=existing, created=False, restored=restored)
 
+    location = storage.default_location()
     photo = Photo(
         sha256=sha256,
         original_name=clean_file_name(upload.name),
@@ -59,30 +65,40 @@ def ingest_upload(*, upload: UploadedFile, user=None) -> IngestResult:
         file_size=upload.size,
         width=probe.width,
         height=probe.height,
+        original_location=location,
         uploaded_by=user if user is not None and user.is_authenticated else None,
+        **(details or {}),
     )
     photo.original = storage.original_name_for(photo.key.hex, probe.format)
-    stored = False
+    # The file goes into place first (moved under MEDIA_ROOT, or sent to the bucket once, outside any transaction so
+    # a long transfer holds no database lock), then the row; whatever fails after the file is stored removes it.
+    try:
+        storage.store_file(temporary_path, photo.original, location=location)
+    except storage.StorageUnavailable:
+        raise storage_unavailable() from None
     try:
         with transaction.atomic():
             photo.save()
-            storage.store_file(temporary_path, photo.original)
-            stored = True
             # robust: a Redis hiccup must not turn a stored upload into an error; the sweeper re-enqueues.
-            transaction.on_commit(lambda: jobs.enqueue_render(photo.pk), robust=True)
+            transaction.on_commit(lambda: jobs.enqueue_render(photo.pk, origin=origin), robust=True)
     except IntegrityError:
         # Two identical uploads raced: the unique index let exactly one in.
-        if stored:
-            storage.delete_file(photo.original)
+        _remove_quietly(photo.original, location)
         existing = Photo.all_objects.filter(sha256=sha256).first()
         if existing is None:
             raise
         return IngestResult(photo=existing, created=False)
     except BaseException:
-        if stored:
-            storage.delete_file(photo.original)
+        _remove_quietly(photo.original, location)
         raise
     return IngestResult(photo=photo, created=True)
+
+
+def _remove_quietly(name: str, location: str) -> None:
+    try:
+        storage.delete_file(name, location)
+    except storage.StorageUnavailable:
+        pass  # cleanup_media finds an object no row names
 
 
 def rerender_photo(*, photo: Photo) -> None:

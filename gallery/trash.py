@@ -51,14 +51,22 @@ def purge_photos(*, photo_ids: list[int], user=None) -> int:
     files once that has committed. Returns how many were purged."""
     purged = 0
     for photo in Photo.all_objects.filter(pk__in=_allowed(photo_ids, user)):
-        files = [photo.original, *photo.variants.values_list("file", flat=True)]
+        files = [(photo.original, photo.original_location), *photo.variants.values_list("file", "location")]
         with transaction.atomic():
             photo_id = photo.pk
             photo.delete()
-            transaction.on_commit(lambda files=files: [storage.delete_file(name) for name in files])
+            transaction.on_commit(lambda files=files: _delete_files(files))
             _tell_pages_and_frames([photo_id])
         purged += 1
     return purged
+
+
+def _delete_files(files: list[tuple[str, str]]) -> None:
+    for name, location in files:
+        try:
+            storage.delete_file(name, location)
+        except storage.StorageUnavailable:
+            pass  # left in the bucket for cleanup_media; the rows are gone either way
 
 
 def purge_expired(now: datetime | None = None) -> int:

@@ -6,6 +6,7 @@ upload paths (settings.GLOWWORM_UPLOAD_PATHS) take their files from a logged-in 
 GLOWWORM_MAX_BODY_KB.
 """
 
+import hashlib
 import json
 from enum import StrEnum
 from importlib import import_module
@@ -31,6 +32,7 @@ class Refusal(StrEnum):
     BODY_TOO_LARGE = "body-too-large"  # a request body over GLOWWORM_MAX_BODY_KB
     NOT_LOGGED_IN = "not-logged-in"  # an upload without a valid session or API token
     CHECK_FAILED = "check-failed"  # the session or token could not be looked up (database down)
+    STORAGE_UNAVAILABLE = "storage-unavailable"  # the bucket did not take the file (gallery/storage.py)
     # As processing.imaging.Rejection names them:
     NOT_ACCEPTED = "not-accepted"
     TOO_MANY_PIXELS = "too-many-pixels"
@@ -44,6 +46,7 @@ HTTP_STATUS = {
     Refusal.BODY_TOO_LARGE: 413,
     Refusal.NOT_LOGGED_IN: 401,
     Refusal.CHECK_FAILED: 503,
+    Refusal.STORAGE_UNAVAILABLE: 503,
     Refusal.NOT_ACCEPTED: 415,
     Refusal.TOO_MANY_PIXELS: 413,
     Refusal.DAMAGED: 400,
@@ -76,16 +79,25 @@ def max_upload_bytes() -> int:
 
 
 class LimitedTemporaryFileUploadHandler(TemporaryFileUploadHandler):
-    """Writes every upload to disk as it arrives and skips a file the moment it passes the limit.
+    """Writes every upload to disk as it arrives, hashing it on the way, and skips a file the moment it passes the
+    limit.
 
-    Skipped files are named in ``request.oversized_uploads`` so the view can answer 413.
+    The finished file carries ``sha256`` (hex), so ingesting it never reads it again to hash it. Skipped files are
+    named in ``request.oversized_uploads`` so the view can answer 413.
     """
 
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
         self.received = 0
+        self.digest = hashlib.sha256()
+
+    def file_complete(self, file_size):
+        file = super().file_complete(file_size)
+        file.sha256 = self.digest.hexdigest()
+        return file
 
     def receive_data_chunk(self, raw_data, start):
+        self.digest.update(raw_data)
         self.received += len(raw_data)
         if self.received > max_upload_bytes():
             self.file.close()  # deletes the temporary file
@@ -126,6 +138,12 @@ def body_too_large(path: str, *, may_upload: bool) -> UploadRejected:
 
 def not_logged_in() -> UploadRejected:
     return UploadRejected(Refusal.NOT_LOGGED_IN, "Log in or send a valid API token (Authorization: Bearer ...).")
+
+
+def storage_unavailable() -> UploadRejected:
+    return UploadRejected(
+        Refusal.STORAGE_UNAVAILABLE, "The photo store cannot be reached just now: nothing was saved. Try again shortly."
+    )
 
 
 def check_failed() -> UploadRejected:

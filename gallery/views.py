@@ -1,12 +1,10 @@
 from dataclasses import dataclass
 from itertools import groupby
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
-from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Count, Max, Prefetch, prefetch_related_objects
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,7 +32,7 @@ from gallery.forms import (
     SelectionForm,
     UploadAlbumForm,
 )
-from gallery.media import original_response, variant_response
+from gallery.media import original_response, streaming_content, unavailable, variant_response
 from gallery.models import Album, AlbumPhoto, Photo, Variant
 from gallery.search import BOOLEANS, FilterError, PhotoFilter
 from gallery.services import ingest_upload, rerender_photo, rotate_photo
@@ -235,9 +233,12 @@ def photo_download(request, pk):
     if variant is None:
         raise Http404("This photo has not been rendered yet.")
     try:
-        handle = open(storage.media_path(variant.file, under="variants"), "rb")
+        storage.check_name(variant.file, under="variants")
+        handle = storage.open_file(variant.file, location=variant.location)
     except (ValueError, OSError):
         raise Http404("The rendered file is missing.") from None
+    except storage.StorageUnavailable:
+        return unavailable()
     stem = (clean_file_name(photo.original_name) or f"photo-{photo.pk}").rsplit(".", 1)[0]
     name = f"{stem} (as shown).{formats.extension(variant.format)}"
     return FileResponse(handle, as_attachment=True, filename=name, content_type=formats.mime_type(variant.format))
@@ -476,26 +477,15 @@ def zip_response(request, photo_ids: list[int]) -> StreamingHttpResponse:
     photos = (
         Photo.objects.filter(pk__in=photo_ids)
         .order_by("id")
-        .only("pk", "original", "original_name", "taken_at", "created_at")
+        .only("pk", "original", "original_location", "original_name", "taken_at", "created_at")
     )
     members = library.zip_members(photos)
-    chunks = library.zip_chunks(members)
-    if isinstance(request, ASGIRequest):
-        # Under ASGI a plain generator would be read to the end into memory first; feed it from a thread instead.
-        content = _async_chunks(chunks)
-    else:
-        content = chunks
-    response = StreamingHttpResponse(content, content_type="application/zip")
+    response = StreamingHttpResponse(
+        streaming_content(request, library.zip_chunks(members)), content_type="application/zip"
+    )
     response["Content-Disposition"] = f'attachment; filename="glowworm-{len(members)}-photos.zip"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-async def _async_chunks(chunks):
-    next_chunk = sync_to_async(lambda: next(chunks, None), thread_sensitive=False)
-    while (chunk := await next_chunk()) is not None:
-        if chunk:
-            yield chunk
 
 
 def duplicates(request):
@@ -533,12 +523,12 @@ def duplicates(request):
 
 
 def original(request, pk):
-    return original_response(get_object_or_404(Photo, pk=pk))
+    return original_response(get_object_or_404(Photo, pk=pk), request)
 
 
 def media(request, path):
     # Only rendered variants are served here (variant_response checks); originals go through `original`.
-    return variant_response(path)
+    return variant_response(path, request=request)
 
 
 def trash_page(request):

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import django_rq
 import PIL
 import pillow_heif
+from botocore.exceptions import ClientError
 from channels.layers import channel_layers, get_channel_layer
 from django.conf import settings
 from django.core import checks
@@ -32,7 +33,8 @@ from rq import Queue, Worker
 from rq.job import Job
 from rq.registry import FailedJobRegistry
 
-from gallery.models import Photo, Variant
+from gallery import storage
+from gallery.models import Location, Photo, Variant
 from processing import imaging  # noqa: F401  (registers the HEIF opener, as the workers do)
 from processing.jobs import current_specs
 from processing.liveness import process_alive
@@ -236,7 +238,9 @@ def _directory_problem(label: str, path: Path) -> tuple[str, str, str] | None:
 def check_disk(context: Context) -> Finding:
     media = Path(settings.MEDIA_ROOT)
     temporary = Path(settings.FILE_UPLOAD_TEMP_DIR or tempfile.gettempdir())
-    problems = [p for p in (_directory_problem("media", media), _directory_problem("temp", temporary)) if p]
+    # With a bucket, nothing is written under MEDIA_ROOT: only the temporary folder matters (check_bucket).
+    media_problem = None if storage.bucket_configured() else _directory_problem("media", media)
+    problems = [p for p in (media_problem, _directory_problem("temp", temporary)) if p]
     details = {
         "media_root": str(media),
         "media_free_bytes": shutil.disk_usage(media).free if media.exists() else None,
@@ -251,9 +255,10 @@ def check_disk(context: Context) -> Finding:
         return f"{value / 1024**3:.1f} GB"
 
     summary = (
-        f"media {media} writable, {gigabytes(details['media_free_bytes'])} free; "
-        f"temp {temporary} writable, {gigabytes(details['temp_free_bytes'])} free"
-    )
+        "media in the bucket (see below); "
+        if storage.bucket_configured()
+        else f"media {media} writable, {gigabytes(details['media_free_bytes'])} free; "
+    ) + f"temp {temporary} writable, {gigabytes(details['temp_free_bytes'])} free"
     return Finding("disk", OK, summary, details=details)
 
 
@@ -620,9 +625,11 @@ def missing_files() -> tuple[list[int], list[int]]:
             return True  # a path outside MEDIA_ROOT is as good as missing
         return not os.path.isfile(os.path.join(root, relative))
 
-    originals = [pk for pk, name in Photo.all_objects.values_list("pk", "original").iterator() if missing(name)]
+    local_photos = Photo.all_objects.filter(original_location=Location.LOCAL)  # the bucket's: check_bucket_files
+    local_variants = Variant.objects.filter(location=Location.LOCAL)
+    originals = [pk for pk, name in local_photos.values_list("pk", "original").iterator() if missing(name)]
     variants = sorted(
-        {photo_id for photo_id, name in Variant.objects.values_list("photo_id", "file").iterator() if missing(name)}
+        {photo_id for photo_id, name in local_variants.values_list("photo_id", "file").iterator() if missing(name)}
     )
     return originals, variants
 
@@ -634,7 +641,8 @@ def check_missing_files(context: Context) -> Finding:
     originals, variants = missing_files()
     details = {"missing_originals": originals, "missing_variants": variants, "media_root": str(settings.MEDIA_ROOT)}
     if not originals and not variants:
-        photos, files = Photo.all_objects.count(), Variant.objects.count()
+        photos = Photo.all_objects.filter(original_location=Location.LOCAL).count()
+        files = Variant.objects.filter(location=Location.LOCAL).count()
         return Finding(
             "files",
             OK,
@@ -658,6 +666,114 @@ def check_missing_files(context: Context) -> Finding:
     return Finding("files", ERROR, "; ".join(parts), fix=" ".join(fixes), details=details)
 
 
+# --- the bucket (media on S3) ---------------------------------------------------------------------------------
+
+
+def check_bucket(context: Context) -> Finding:
+    """Reachable, the credentials accepted, the bucket there, and a write-read-delete round trip that works."""
+    if not storage.bucket_configured():
+        return Finding("bucket", OK, "none configured: media live under MEDIA_ROOT")
+    bucket = settings.AWS_STORAGE_BUCKET_NAME
+    where = settings.AWS_S3_ENDPOINT_URL or "AWS S3"
+    client = storage.bucket_storage().connection.meta.client
+    try:
+        client.head_bucket(Bucket=bucket)
+    except Exception as exc:  # noqa: BLE001 - every failure is named below
+        return _bucket_finding(exc)
+    probe = f".glowworm-doctor/{uuid.uuid4().hex}"
+    payload = uuid.uuid4().bytes
+    try:
+        storage.write_bytes(probe, payload, location=storage.S3)
+        with storage.open_file(probe, location=storage.S3) as handle:
+            read_back = handle.read()
+        storage.delete_file(probe, storage.S3)
+    except storage.StorageUnavailable as exc:
+        return Finding(
+            "bucket",
+            ERROR,
+            f"{bucket} at {where} is there, but a test file could not be written, read and deleted: {exc}",
+            fix="Give the credentials s3:PutObject, s3:GetObject, s3:DeleteObject and s3:ListBucket on the bucket.",
+        )
+    if read_back != payload:
+        return Finding("bucket", ERROR, f"{bucket} at {where} gave back other bytes than were written", fix=(
+            "Check the S3 server's health (its own logs); Glowworm cannot trust this bucket."
+        ))  # fmt: skip
+    origin = storage.public_origin()
+    return Finding(
+        "bucket",
+        OK,
+        f"{bucket} at {where}: credentials accepted, write-read-delete works; browsers are sent to {origin}",
+        details={"bucket": bucket, "endpoint": where, "public_origin": origin},
+    )
+
+
+def _bucket_finding(exc: Exception) -> Finding:
+    """Which of the usual problems it is, in plain words with the fix."""
+    bucket = settings.AWS_STORAGE_BUCKET_NAME
+    where = settings.AWS_S3_ENDPOINT_URL or "AWS S3"
+    code = str(exc.response.get("Error", {}).get("Code", "")) if isinstance(exc, ClientError) else ""
+    if code in ("404", "NoSuchBucket", "NotFound"):
+        return Finding(
+            "bucket",
+            ERROR,
+            f"the bucket {bucket!r} does not exist at {where} (the server answered, and accepted the credentials)",
+            fix=f"Create it (aws s3 mb s3://{bucket}, or the provider's console) or fix AWS_STORAGE_BUCKET_NAME.",
+        )
+    if code in ("403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied"):
+        return Finding(
+            "bucket",
+            ERROR,
+            f"{where} refused the credentials for {bucket!r} ({code})",
+            fix="Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, and that they may use this bucket.",
+        )
+    return Finding(
+        "bucket",
+        ERROR,
+        storage.describe_bucket_error(exc),
+        fix=f"Start the S3 server, or fix AWS_S3_ENDPOINT_URL ({where}).",
+    )
+
+
+def check_bucket_files(context: Context) -> Finding:
+    """Rows whose file should be in the bucket and is not: one listing of the bucket, not a request per file."""
+    if not storage.bucket_configured():
+        return Finding("bucket files", OK, "none configured")
+    if not context.database_ok:
+        return Finding("bucket files", SKIP, "skipped: the database is unreachable (see the database line)")
+    try:
+        present = {f.name for folder in ("originals", "variants") for f in storage.list_files(folder, location="s3")}
+    except storage.StorageUnavailable as exc:
+        return Finding("bucket files", SKIP, f"skipped: {exc}")
+    in_bucket = Photo.all_objects.filter(original_location=Location.S3)
+    originals = [pk for pk, name in in_bucket.values_list("pk", "original").iterator() if name not in present]
+    variants = sorted(
+        {
+            photo_id
+            for photo_id, name in Variant.objects.filter(location=Location.S3).values_list("photo_id", "file")
+            if name not in present
+        }
+    )
+    details = {"missing_originals": originals, "missing_variants": variants}
+    if not originals and not variants:
+        return Finding(
+            "bucket files",
+            OK,
+            f"every file rows place in the bucket is there ({plural(in_bucket.count(), 'original')}, "
+            f"{plural(Variant.objects.filter(location=Location.S3).count(), 'variant')})",
+            details=details,
+        )
+    parts, fixes = [], []
+    if originals:
+        shown = ", ".join(str(pk) for pk in originals[:EXAMPLES]) + ("…" if len(originals) > EXAMPLES else "")
+        parts.append(f"{plural(len(originals), 'photo')} missing the original in the bucket (ids {shown})")
+        fixes.append("Restore those objects from the bucket's versions or a backup, or delete those photos.")
+    if variants:
+        shown = ", ".join(str(pk) for pk in variants[:EXAMPLES]) + ("…" if len(variants) > EXAMPLES else "")
+        parts.append(f"{plural(len(variants), 'photo')} missing rendered files in the bucket (ids {shown})")
+        fixes.append("Re-render the missing files: python manage.py reprocess --missing")
+    return Finding("bucket files", ERROR, "; ".join(parts), fix=" ".join(fixes), details=details)
+
+
 # --- running --------------------------------------------------------------------------------------------------
 
 CHECKS: list[Callable[[Context], Finding]] = [
@@ -671,6 +787,8 @@ CHECKS: list[Callable[[Context], Finding]] = [
     check_channel_layer,
     check_stuck_photos,
     check_missing_files,
+    check_bucket,
+    check_bucket_files,
 ]
 
 

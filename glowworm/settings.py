@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from botocore.config import Config as BotoConfig
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -199,6 +200,40 @@ if GLOWWORM_MEDIA_ACCEL_PREFIX and not (
         f"GLOWWORM_MEDIA_ACCEL_PREFIX must start and end with / (e.g. /protected-media/), not "
         f"{GLOWWORM_MEDIA_ACCEL_PREFIX!r}"
     )
+# Media in an S3-compatible bucket (AWS, MinIO, Garage, Backblaze B2, Cloudflare R2): set AWS_STORAGE_BUCKET_NAME
+# and originals and variants go there, nothing under MEDIA_ROOT (gallery/storage.py, docs/scaling.md). The names are
+# django-storages' own. AWS_S3_CUSTOM_DOMAIN (host[:port]) is where browsers reach the bucket when that differs from
+# the endpoint the app uses (compose: http://minio:9000 inside, localhost:9000 outside); AWS_S3_URL_PROTOCOL its
+# scheme ("https:" unless said otherwise).
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME")
+AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL") or None
+AWS_ACCESS_KEY_ID = env("AWS_ACCESS_KEY_ID") or None
+AWS_SECRET_ACCESS_KEY = env("AWS_SECRET_ACCESS_KEY") or None
+AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME") or None
+AWS_LOCATION = env("AWS_LOCATION").strip("/")
+AWS_S3_CUSTOM_DOMAIN = env("AWS_S3_CUSTOM_DOMAIN")
+AWS_S3_URL_PROTOCOL = env("AWS_S3_URL_PROTOCOL", "https:")
+AWS_S3_ADDRESSING_STYLE = env("AWS_S3_ADDRESSING_STYLE") or None  # "path" for servers without bucket subdomains
+AWS_S3_SIGNATURE_VERSION = "s3v4"
+AWS_DEFAULT_ACL = None  # objects stay private; browsers get presigned URLs
+AWS_QUERYSTRING_AUTH = True
+AWS_S3_FILE_OVERWRITE = True  # names are generated and unique: no existence check before each write
+AWS_S3_MAX_MEMORY_SIZE = 8 * 1024 * 1024  # reads larger than this spill to a temporary file
+# A bucket that does not answer fails in seconds (an upload answers 503, a render retries), not after minutes.
+AWS_S3_CLIENT_CONFIG = BotoConfig(
+    connect_timeout=env_int("AWS_S3_CONNECT_TIMEOUT", 5),
+    read_timeout=env_int("AWS_S3_READ_TIMEOUT", 60),
+    retries={"max_attempts": 2, "mode": "standard"},
+    signature_version="s3v4",
+    s3={"addressing_style": AWS_S3_ADDRESSING_STYLE} if AWS_S3_ADDRESSING_STYLE else None,
+)
+# Media in the bucket: true (default) answers an allowed request with a redirect to a presigned URL; false makes the
+# app stream the object itself (a bucket browsers cannot reach).
+GLOWWORM_MEDIA_REDIRECT = env_bool("GLOWWORM_MEDIA_REDIRECT", True)
+# Presigned URLs are made once per window of this many seconds and reused, so browsers' caches keep working.
+GLOWWORM_MEDIA_URL_WINDOW = env_int("GLOWWORM_MEDIA_URL_WINDOW", 3600)
+if GLOWWORM_MEDIA_URL_WINDOW < 60:
+    raise ImproperlyConfigured("GLOWWORM_MEDIA_URL_WINDOW must be at least 60 seconds")
 # WhiteNoise serves /static/ from STATIC_ROOT (filled by collectstatic, which `make run` runs): names carry a hash
 # of their content, so browsers cache them for a year and an upgrade never leaves a stale script behind.
 STORAGES = {

@@ -39,6 +39,7 @@ from rq.timeouts import JobTimeoutException
 from gallery import storage
 from gallery.models import Photo, Variant, month_of
 from gallery.signals import display_sizes_wanted
+from gallery.storage import StorageUnavailable
 from processing import events, imaging, liveness
 from processing.specs import STAGES, THUMBNAIL, VARIANT, Spec, build_specs, display_spec
 
@@ -201,18 +202,21 @@ def enqueue_display(photo_id: int) -> bool:
 
 
 def save_variant(photo: Photo, output: imaging.Output) -> Variant:
-    """Write the new file first, then switch the row, then remove the old file."""
+    """Write the new file first (under MEDIA_ROOT or to the bucket, wherever new files go), then switch the row,
+    then retire the old file from wherever it was."""
     relative = storage.variant_name_for(photo.key.hex, output.spec.name, output.spec.extension)
-    storage.write_bytes(relative, output.data)
-    old_file = None
+    location = storage.default_location()
+    storage.write_bytes(relative, output.data, location=location)
+    old_file = old_location = None
     try:
         with transaction.atomic():
             variant = Variant.objects.select_for_update().filter(photo=photo, name=output.spec.name).first()
             if variant is None:
                 variant = Variant(photo=photo, name=output.spec.name)
             else:
-                old_file = variant.file
+                old_file, old_location = variant.file, variant.location
             variant.file = relative
+            variant.location = location
             variant.width = output.width
             variant.height = output.height
             variant.format = output.spec.format
@@ -220,36 +224,36 @@ def save_variant(photo: Photo, output: imaging.Output) -> Variant:
             variant.created_at = timezone.now()
             variant.save()
     except BaseException:
-        storage.delete_file(relative)
+        storage.delete_file(relative, location)
         raise
-    if old_file and old_file != relative:
-        retire_file(old_file)
+    if old_file and (old_file, old_location) != (relative, location):
+        retire_file(old_file, old_location)
     return variant
 
 
-def retire_file(relative: str) -> None:
+def retire_file(relative: str, location: str = storage.LOCAL) -> None:
     """Delete a replaced variant file a while later, not now: a page that still shows the old URL (a lazy image
     not loaded yet, a push not received yet) keeps getting the picture. If Redis cannot take the job, delete now."""
     grace = settings.GLOWWORM_REPLACED_FILE_GRACE
     if grace > 0:
         try:
             django_rq.get_queue(MAINTENANCE_QUEUE, commit_mode="auto").enqueue_in(
-                timedelta(seconds=grace), storage.delete_file, relative, result_ttl=0
+                timedelta(seconds=grace), storage.delete_file, relative, str(location), result_ttl=0
             )
             return
         except redis.RedisError:
             pass
-    storage.delete_file(relative)
+    storage.delete_file(relative, location)
 
 
 def missing_specs(photo: Photo, specs: Iterable[Spec]) -> list[Spec]:
-    """Specs the photo has no variant for, in the database or on disk; and the thumbnail stage when the photo's
+    """Specs the photo has no variant for, in the database or in storage; and the thumbnail stage when the photo's
     fingerprint was never measured (that stage makes it)."""
     variants = {variant.name: variant for variant in photo.variants.all()}
     missing = []
     for spec in specs:
         variant = variants.get(spec.name)
-        if variant is None or not variant.file or not storage.media_path(variant.file).is_file():
+        if variant is None or not variant.file or not storage.exists(variant.file, location=variant.location):
             missing.append(spec)
         elif spec.stage == THUMBNAIL and photo.phash_detail is None:
             missing.append(spec)
@@ -280,7 +284,7 @@ def _drop_dead_connections() -> None:
 
 def _is_transient(exc: BaseException) -> bool:
     # OperationalError: lost connection, locked or read-only database; not a bug in a query.
-    if isinstance(exc, (OperationalError, InterfaceError, redis.RedisError, TransientError)):
+    if isinstance(exc, (OperationalError, InterfaceError, redis.RedisError, TransientError, StorageUnavailable)):
         return True
     # A full or read-only disk, an unreachable network share: storage, not the image.
     return isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError)
@@ -403,9 +407,10 @@ def render_display(photo_id: int) -> str | Retry:
             specs = missing_specs(photo, display_specs_wanted(photo))
             if not specs:
                 return "nothing missing"
-            with imaging.Source(
-                storage.media_path(photo.original), max_pixels=settings.GLOWWORM_MAX_PIXELS, rotation=photo.rotation
-            ) as source:
+            with (
+                storage.local_copy(photo.original, location=photo.original_location) as original,
+                imaging.Source(original, max_pixels=settings.GLOWWORM_MAX_PIXELS, rotation=photo.rotation) as source,
+            ):
                 for output in source.render(specs):
                     save_variant(photo, output)
             events.photo_changed(photo_id)
@@ -511,16 +516,19 @@ def _render(photo_id: int, *, stages: list[str], missing_only: bool) -> str:
     photo = Photo.all_objects.prefetch_related("variants").get(pk=photo_id)
     specs = specs_for(photo, stages=stages, missing_only=missing_only)
     thumbnails = [spec for spec in specs if spec.stage == THUMBNAIL]
-    original = storage.media_path(photo.original)
-    if specs and not original.is_file():
-        if not os.path.isdir(settings.MEDIA_ROOT):
+    if specs and not storage.exists(photo.original, location=photo.original_location):
+        if photo.original_location == storage.LOCAL and not os.path.isdir(settings.MEDIA_ROOT):
             # The whole media volume is gone (an unmounted share): storage trouble, not this photo's.
             raise TransientError(f"MEDIA_ROOT {settings.MEDIA_ROOT} is not there")
         _fail(photo_id, "The original file is missing.")
         return "failed"
     if specs:
         try:
-            with imaging.Source(original, max_pixels=settings.GLOWWORM_MAX_PIXELS, rotation=photo.rotation) as source:
+            # From the bucket: streamed into a temporary file for the render, deleted after (no shared disk).
+            with (
+                storage.local_copy(photo.original, location=photo.original_location) as original,
+                imaging.Source(original, max_pixels=settings.GLOWWORM_MAX_PIXELS, rotation=photo.rotation) as source,
+            ):
                 meta = source.metadata
                 for output in source.render(specs):
                     save_variant(photo, output)
@@ -531,7 +539,15 @@ def _render(photo_id: int, *, stages: list[str], missing_only: bool) -> str:
                         if fields["taken_at"] and timezone.is_naive(fields["taken_at"]):
                             # No UTC offset in the file: the camera's clock is read as the server's time zone.
                             fields["taken_at"] = timezone.make_aware(fields["taken_at"])
-                        fields["library_month"] = month_of(fields["taken_at"] or photo.created_at)
+                        # A file without a date or position keeps the one stored from elsewhere (an import's
+                        # sidecar, gallery/importing.py): the file has nothing better to say.
+                        if fields["taken_at"] is None and photo.taken_at is not None:
+                            for name in ("taken_at", "taken_at_offset", "taken_date"):
+                                del fields[name]
+                        if fields["gps_latitude"] is None and fields["gps_longitude"] is None:
+                            if photo.gps_latitude is not None:
+                                del fields["gps_latitude"], fields["gps_longitude"]
+                        fields["library_month"] = month_of(fields.get("taken_at", photo.taken_at) or photo.created_at)
                         # The user's quarter turns (Photo.rotation) come on top of the EXIF orientation.
                         turned = photo.rotation in (90, 270)
                         Photo.all_objects.filter(pk=photo_id).update(

@@ -367,14 +367,15 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def processes_need_the_live_marker(request, monkeypatch):
     """A test that starts a process must say so with the live marker, so that `make test-unit` can leave it out.
-    Valkey servers of a test's own are allowed: they are as quick as the session's."""
+    Valkey servers of a test's own and moto_server (tests/private_s3.py) are allowed: they are as quick as the
+    session's."""
     if request.node.get_closest_marker("live"):
         return
     execute_child = subprocess.Popen._execute_child
 
     def guarded(self, args, executable, *rest, **kwargs):
         program = Path(str(executable or (args if isinstance(args, (str, bytes)) else args[0]))).name
-        if program != "valkey-server":
+        if program not in ("valkey-server", "moto_server"):
             pytest.fail(
                 f"{request.node.nodeid} starts a process ({args!r}) without the live marker: "
                 "add @pytest.mark.live (or pytestmark = pytest.mark.live) so `make test-unit` leaves it out",

@@ -94,3 +94,17 @@ def test_oversized_upload_is_413_and_stores_nothing(client_logged_in, settings, 
         response = client_logged_in.post("/api/images/", {"file": handle})
     assert response.status_code == 413 and "1 MB" in response.json()["error"]
     assert Photo.objects.count() == 0 and not any(media_root.rglob("*.*"))
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/nothing/", "/api/images/not-an-id/", "/api/images/1234567890123456789/", "/api/images/a%0Ab/restore/"],
+)
+def test_unknown_paths_and_ids_that_are_not_ids_answer_the_json_404(user, path):
+    """Not the site's HTML page, and never the database driver's overflow (a 500) for a number too long for an id."""
+    _, token = ApiToken.issue(user)
+    for method in ("get", "post", "delete"):
+        response = getattr(Client(), method)(path, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 404, (method, response.content)
+        assert response.json() == {"error": "Nothing here: the API's schema is at /api/schema/."}
+    assert Client().get(path).status_code == 401

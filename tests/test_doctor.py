@@ -114,7 +114,8 @@ def test_doctor_passes_on_a_healthy_stack_and_shows_every_check(worker_process, 
     status, checks = doctor()
     assert status == 0, checks
     assert list(checks) == [
-        "settings", "database", "disk", "pillow", "redis", "queues", "workers", "channels", "stuck photos", "files"
+        "settings", "database", "disk", "pillow", "redis", "queues", "workers", "channels", "stuck photos", "files",
+        "bucket", "bucket files",
     ]  # fmt: skip
     assert {name: check["status"] for name, check in checks.items() if check["status"] != "ok"} == {}
     assert checks["settings"]["summary"] == "served only on this machine; Django check: no issues"

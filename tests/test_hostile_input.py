@@ -386,7 +386,7 @@ FRAME_SECRET_URL_NAMES = {"frame-state", "frame-variant"}
 PAIRING_URL_NAMES = {"frame-qr"}
 # Share links and invites: the token in the URL is the key, and a wrong one (the sample "x") finds nothing.
 TOKEN_URL_NAMES = {"share", "share-photo", "share-variant", "share-download", "invite"}
-SAMPLE_VALUES = {"int": "1", "str": "x", "path": "variants/ab/x.webp", "slug": "x", "uuid": "0" * 32}
+SAMPLE_VALUES = {"int": "1", "id": "1", "str": "x", "path": "variants/ab/x.webp", "slug": "x", "uuid": "0" * 32}
 
 
 def every_url(patterns=None, prefix="", namespace=""):

@@ -1,3 +1,5 @@
+import hashlib
+
 import pytest
 
 from gallery.models import Photo
@@ -61,3 +63,18 @@ def test_purging_a_photo_removes_row_original_and_variants(
         assert purge_photos(photo_ids=[photo.pk]) == 1
     assert not Photo.all_objects.exists() and not Variant.objects.exists()
     assert not any(path.exists() for path in with_files)
+
+
+@pytest.mark.django_db
+def test_an_upload_is_hashed_while_it_streams_in_and_never_read_again_to_hash_it(client_logged_in, monkeypatch):
+    from gallery import services
+
+    def read_again(path):
+        raise AssertionError("the upload was read a second time to hash it")
+
+    monkeypatch.setattr(services, "sha256_of", read_again)
+    data = (DATA / "formats/hopper.jpg").read_bytes()
+    with open(DATA / "formats/hopper.jpg", "rb") as handle:
+        response = client_logged_in.post("/api/images/", {"file": handle})
+    assert response.status_code == 201, response.content
+    assert response.json()["sha256"] == hashlib.sha256(data).hexdigest()

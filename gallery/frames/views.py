@@ -97,7 +97,7 @@ def frame_variant(request, pk, name):
         raise Http404()
     if not state.frame_may_see_photo(request.frame, variant.photo_id):
         raise Http404()
-    return variant_response(variant.file)
+    return variant_response(variant.file, variant.location, request)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -46,14 +46,14 @@ def link_json(link: ShareLink) -> dict:
     }
 
 
-@router.get("/albums/{int:pk}/links/", response={200: LinkList, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
+@router.get("/albums/{id:pk}/links/", response={200: LinkList, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def list_links(request, pk: int):
     """The album's links that have not been revoked (expired ones too, with their expires_at)."""
     return {"results": [link_json(link) for link in links.links_of(managed_album(request, pk))]}
 
 
 @router.post(
-    "/albums/{int:pk}/links/", response={201: LinkOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+    "/albums/{id:pk}/links/", response={201: LinkOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
 )
 def create_link(request, pk: int, body: LinkIn):
     """A new public, read-only link to the album: optionally expiring, password-protected, allowing downloads."""
@@ -71,9 +71,7 @@ def create_link(request, pk: int, body: LinkIn):
     return Status(201, link_json(link))
 
 
-@router.delete(
-    "/albums/{int:pk}/links/{int:link_id}/", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-)
+@router.delete("/albums/{id:pk}/links/{id:link_id}/", response={204: None, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
 def revoke_link(request, pk: int, link_id: int):
     """The link stops working at once (404 for its visitors)."""
     album = managed_album(request, pk)

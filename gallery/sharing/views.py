@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from gallery import library, security, storage
 from gallery.files import clean_file_name
-from gallery.media import variant_response
+from gallery.media import unavailable, variant_response
 from gallery.models import Album, Variant
 from gallery.permissions import album_or_403
 from gallery.sharing import links
@@ -117,7 +117,7 @@ def share_variant(request, token, variant_id, name):
     variant = Variant.objects.filter(pk=variant_id, name__in=SHARED_VARIANTS).first()
     if variant is None or variant.basename != name or links.photo(link, variant.photo_id) is None:
         raise Http404()
-    return variant_response(variant.file)
+    return variant_response(variant.file, variant.location, request)
 
 
 @login_not_required
@@ -129,16 +129,16 @@ def share_download(request, token, photo_id):
         raise Http404()
     handle = tempfile.TemporaryFile()
     try:
-        stripped = stripping.strip(
-            storage.media_path(photo.original),
-            photo.format,
-            photo.rotation,
-            handle,
-            max_pixels=settings.GLOWWORM_MAX_PIXELS,
-        )
+        with storage.local_copy(photo.original, location=photo.original_location) as original:
+            stripped = stripping.strip(
+                original, photo.format, photo.rotation, handle, max_pixels=settings.GLOWWORM_MAX_PIXELS
+            )
     except (OSError, ValueError, ImageRejected):
         handle.close()
         raise Http404("The photo's file is missing or unreadable.") from None
+    except storage.StorageUnavailable:
+        handle.close()
+        return unavailable()
     handle.seek(0)
     name = f"{clean_file_name(link.album.name) or 'photo'}-{photo.pk}.{stripped.extension}"
     response = FileResponse(handle, as_attachment=True, filename=name, content_type=stripped.mime)

@@ -1,4 +1,5 @@
-"""Find files no row references and rows whose files are gone: `manage.py cleanup_media [--dry-run]`."""
+"""Find files no row references and rows whose files are gone: `manage.py cleanup_media [--dry-run]`, under
+MEDIA_ROOT and, when one is configured, in the bucket (each row says where its file lives)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,14 @@ from gallery import storage
 from gallery.models import Photo, Variant
 from processing import jobs
 
-# Only these trees hold files named by rows; anything else under MEDIA_ROOT is not ours to judge.
+# Only these trees hold files named by rows; anything else under MEDIA_ROOT or in the bucket is not ours to judge.
 MANAGED_DIRS = ("originals", "variants")
 
 
 class Command(BaseCommand):
     help = (
-        "Delete files under MEDIA_ROOT/originals and /variants that no row references, drop variant rows whose "
+        "Delete files under MEDIA_ROOT/originals and /variants (and the same folders in the bucket, when "
+        "AWS_STORAGE_BUCKET_NAME is set) that no row references, drop variant rows whose "
         "file is gone (and queue those outputs again), and mark photos whose original is gone as failed. "
         "A referenced file is never deleted."
     )
@@ -41,13 +43,14 @@ class Command(BaseCommand):
         verb = "Would delete" if dry_run else "Deleted"
         orphans, young = self.unreferenced_files(root, min_age_seconds=min_age * 60)
         freed = 0
-        for relative, size in orphans:
+        for location, relative, size in orphans:
             if not dry_run:
-                if self.is_referenced(relative):  # a row may have appeared since the scan
+                if self.is_referenced(relative, location):  # a row may have appeared since the scan
                     continue
-                storage.delete_file(relative)
+                storage.delete_file(relative, location)
             freed += size
-            self.stdout.write(f"{verb} unreferenced file {relative} ({filesizeformat(size)})")
+            where = " from the bucket" if location == storage.S3 else ""
+            self.stdout.write(f"{verb} unreferenced file {relative}{where} ({filesizeformat(size)})")
         if not dry_run:
             self.remove_empty_dirs(root)
 
@@ -79,31 +82,28 @@ class Command(BaseCommand):
             f"{len(lost_originals)} photo{'s' if len(lost_originals) != 1 else ''} without an original."
         )
 
-    def unreferenced_files(self, root: Path, *, min_age_seconds: float) -> tuple[list[tuple[str, int]], int]:
-        referenced = set(Photo.all_objects.values_list("original", flat=True))
-        referenced.update(Variant.objects.values_list("file", flat=True))
+    def unreferenced_files(self, root: Path, *, min_age_seconds: float) -> tuple[list[tuple[str, str, int]], int]:
+        referenced = set(Photo.all_objects.values_list("original_location", "original"))
+        referenced.update(Variant.objects.values_list("location", "file"))
         cutoff = time.time() - min_age_seconds
         orphans, young = [], 0
-        for directory in MANAGED_DIRS:
-            for dirpath, _dirnames, filenames in os.walk(root / directory):
-                for filename in filenames:
-                    path = Path(dirpath) / filename
-                    relative = path.relative_to(root).as_posix()
-                    if relative in referenced:
+        for location in storage.locations_in_use():
+            for directory in MANAGED_DIRS:
+                for stored in storage.list_files(directory, location=location):
+                    if (location, stored.name) in referenced:
                         continue
-                    try:
-                        stat = path.stat()
-                    except FileNotFoundError:
-                        continue
-                    if stat.st_mtime > cutoff:
+                    if stored.modified > cutoff:
                         young += 1
                     else:
-                        orphans.append((relative, stat.st_size))
+                        orphans.append((location, stored.name, stored.size))
         return sorted(orphans), young
 
     @staticmethod
-    def is_referenced(relative: str) -> bool:
-        return Photo.all_objects.filter(original=relative).exists() or Variant.objects.filter(file=relative).exists()
+    def is_referenced(relative: str, location: str) -> bool:
+        return (
+            Photo.all_objects.filter(original=relative, original_location=location).exists()
+            or Variant.objects.filter(file=relative, location=location).exists()
+        )
 
     @staticmethod
     def remove_empty_dirs(root: Path) -> None:
@@ -120,7 +120,7 @@ class Command(BaseCommand):
         return [
             variant
             for variant in Variant.objects.select_related("photo").order_by("photo_id", "name").iterator()
-            if not storage.media_path(variant.file).is_file()
+            if not storage.exists(variant.file, location=variant.location)
         ]
 
     @staticmethod
@@ -130,5 +130,5 @@ class Command(BaseCommand):
             for photo in Photo.all_objects.exclude(status=Photo.Status.FAILED, error="The original file is missing.")
             .order_by("pk")
             .iterator()
-            if not storage.media_path(photo.original).is_file()
+            if not storage.exists(photo.original, location=photo.original_location)
         ]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from rq import Worker
 
+from gallery import storage
 from gallery.models import Album, Photo
 from processing import jobs, sweeper
 from processing.specs import THUMBNAIL, VARIANT
@@ -64,10 +65,11 @@ class Command(BaseCommand):
 
         if options["dry_run"]:
             wanted = jobs.wanted_display_sizes([photo.pk for photo in photos])
-            for photo in photos:
-                specs = jobs.specs_for(photo, stages=stages, missing_only=missing_only, wanted=wanted)
-                names = ", ".join(spec.name for spec in specs)
-                self.stdout.write(f"photo {photo.pk} {photo} [{photo.status}]: would render {names}")
+            with storage.listed():
+                for photo in photos:
+                    specs = jobs.specs_for(photo, stages=stages, missing_only=missing_only, wanted=wanted)
+                    names = ", ".join(spec.name for spec in specs)
+                    self.stdout.write(f"photo {photo.pk} {photo} [{photo.status}]: would render {names}")
             self.stdout.write(f"{total} photo{'s' if total != 1 else ''} would be re-rendered ({what}).")
             return
         if not total:
@@ -115,9 +117,10 @@ class Command(BaseCommand):
             ready = list(photos.filter(status=Photo.Status.READY))
             # The display sizes frames need, asked once for all of them (frames answer per frame, not per photo).
             wanted = jobs.wanted_display_sizes([photo.pk for photo in ready])
-            photos = [
-                photo for photo in ready if jobs.specs_for(photo, stages=stages, missing_only=True, wanted=wanted)
-            ]
+            with storage.listed():  # media in a bucket: one listing, not a request per file
+                photos = [
+                    photo for photo in ready if jobs.specs_for(photo, stages=stages, missing_only=True, wanted=wanted)
+                ]
         return list(photos)
 
     def album_photo_ids(self, name: str):

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from gallery import first_account
+from gallery import first_account, storage
 from glowworm import doctor
 
 COLOURS = ["\033[36m", "\033[35m", "\033[33m", "\033[32m", "\033[34m", "\033[31m"]
@@ -118,7 +118,8 @@ class Command(BaseCommand):
         # var/ holds the database, the secret key and Redis's data: only this user may look inside.
         Path(settings.VAR_DIR).mkdir(parents=True, exist_ok=True)
         Path(settings.VAR_DIR).chmod(0o700)
-        Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
+        if not storage.bucket_configured():  # with a bucket nothing is written under MEDIA_ROOT
+            Path(settings.MEDIA_ROOT).mkdir(parents=True, exist_ok=True)
         if not no_migrate:
             call_command("migrate", interactive=False, verbosity=0)
             call_command("ensure_superuser")

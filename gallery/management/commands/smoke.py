@@ -98,9 +98,22 @@ def multipart(field: str, filename: str, data: bytes, content_type: str) -> tupl
     return head + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
+class SameHostAuthorization(urllib.request.HTTPRedirectHandler):
+    """Follows redirects, but sends the token only to Glowworm: media in a bucket answer with a redirect to a
+    presigned URL, which carries its own signature (S3 refuses a request with two), and a token is not the bucket's
+    business."""
+
+    def redirect_request(self, request, fp, code, msg, headers, new_url):
+        redirected = super().redirect_request(request, fp, code, msg, headers, new_url)
+        if redirected is not None and urlsplit(new_url).netloc != urlsplit(request.full_url).netloc:
+            redirected.remove_header("Authorization")
+        return redirected
+
+
 class Client:
     def __init__(self, base: str, token: str):
         self.base, self.token = base.rstrip("/"), token
+        self.opener = urllib.request.build_opener(SameHostAuthorization)
 
     def request(self, method: str, path: str, data: bytes | None = None, content_type: str = "") -> Answer:
         headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
@@ -108,7 +121,7 @@ class Client:
             headers["Content-Type"] = content_type
         request = urllib.request.Request(self.base + path, data=data, headers=headers, method=method)
         try:
-            with urllib.request.urlopen(request, timeout=30) as response:
+            with self.opener.open(request, timeout=30) as response:
                 return Answer(response.status, response.read(), response.headers.get("Content-Type", ""))
         except urllib.error.HTTPError as exc:
             return Answer(exc.code, exc.read(), exc.headers.get("Content-Type", ""))
