@@ -85,7 +85,7 @@ GRID_LAYOUTS = ("justified", "square")
 
 
 def grid_layout(request) -> str:
-    """The grid's layout, remembered in a cookie by the toggle above the grid (static/js/layout.js)."""
+    """The grid's layout, remembered in a cookie by the toggle above the grid (static/js/library.js)."""
     chosen = request.COOKIES.get("grid_layout", "")
     return chosen if chosen in GRID_LAYOUTS else GRID_LAYOUTS[0]
 
