@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from gallery import albums
 from gallery.models import Favorite
 from tests.gallery_factories import aware, make_photo_row
 from tests.test_browser_gallery import RECORD_SOCKET_OPEN, push
@@ -210,3 +211,19 @@ def test_on_a_phone_the_scrubber_is_a_button_that_opens_the_timeline(logged_in_p
     may.click()
     page.wait_for_url(re.compile(r"/\?before=\d+\.0$"))
     assert page.eval_on_selector_all("#grid .month-head", "els => els.map(e => e.dataset.month)")[0] == "2024-05"
+
+
+def test_select_all_on_a_filtered_page_takes_only_what_the_filters_keep(logged_in_page, live, user):
+    beaches = [make_photo_row(taken_at=aware(2024, 7, day), original_name=f"Beach {day}.jpg") for day in (1, 2)]
+    make_photo_row(taken_at=aware(2024, 7, 3), original_name="Snow.jpg")
+    album = albums.create_album(name="Trip", owner=user)
+    page = logged_in_page
+    page.goto("/?q=beach")
+    page.locator(f"#photo-{beaches[0].pk} .tile-select").click(force=True)
+    page.click("[data-select-all]")
+    page.wait_for_function("() => document.getElementById('announcer').textContent === 'All 2 photos selected.'")
+    page.click("#bulk-form summary:has-text('Add to album')")
+    page.select_option("#bulk-album", str(album.pk))
+    page.click("#bulk-form button[name=action][value=add]")
+    wait_for(lambda: album.memberships.count() == 2)
+    assert set(album.memberships.values_list("photo_id", flat=True)) == {photo.pk for photo in beaches}
