@@ -306,6 +306,7 @@ class PhotoOut(Schema):
     width: int
     height: int
     sha256: str
+    caption: str
     taken_at: datetime | None
     trashed_at: datetime | None
     favorite: bool
@@ -340,6 +341,7 @@ def photo_json(photo: Photo) -> dict:
         "width": photo.width,
         "height": photo.height,
         "sha256": photo.sha256,
+        "caption": photo.caption,
         "taken_at": photo.taken_at,
         "trashed_at": photo.trashed_at,
         "favorite": bool(getattr(photo, "favorite", False)),

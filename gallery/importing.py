@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from gallery import albums, sidecars
 from gallery.files import clean_file_name
-from gallery.models import Album, Photo
+from gallery.models import CAPTION_MAX_LENGTH, Album, Photo
 from gallery.services import ingest_upload, sha256_of
 from gallery.uploads import UploadRejected, max_upload_bytes
 from processing import imaging, jobs
@@ -285,8 +285,8 @@ def _companion_reason(found: Found) -> str | None:
 
 
 def sidecar_details(found: Found, max_pixels: int) -> tuple[dict, bool]:
-    """Photo fields from the file's Takeout or XMP sidecar, for what the file itself lacks (a date, a position);
-    and whether a sidecar gave any."""
+    """Photo fields from the file's Takeout or XMP sidecar, for what the file itself lacks (a date, a position, a
+    caption); and whether a sidecar gave a date or a position."""
     sources = []
     for locate, read in (
         (sidecars.takeout_sidecar, sidecars.read_takeout),
@@ -303,9 +303,11 @@ def sidecar_details(found: Found, max_pixels: int) -> tuple[dict, bool]:
     image = imaging.open_image(found.path, max_pixels)
     try:
         own = imaging.metadata_from_image(image)
+        own_caption = imaging.caption_from_image(image)
     finally:
         image.close()
-    details: dict = {}
+    # The renderer does not read captions (a re-render must not undo an edit), so the file's own is stored here.
+    details: dict = {"caption": own_caption[:CAPTION_MAX_LENGTH]} if own_caption else {}
     for data in sources:
         if data.file_name and "original_name" not in details:
             details["original_name"] = clean_file_name(data.file_name)
@@ -322,6 +324,8 @@ def sidecar_details(found: Found, max_pixels: int) -> tuple[dict, bool]:
             details["taken_at_offset"] = data.taken_at_offset
         if own.gps_latitude is None and data.latitude is not None and "gps_latitude" not in details:
             details["gps_latitude"], details["gps_longitude"] = data.latitude, data.longitude
+        if data.description and "caption" not in details:
+            details["caption"] = data.description[:CAPTION_MAX_LENGTH]
     used = any(name in details for name in ("taken_at", "gps_latitude"))
     return details, used
 
