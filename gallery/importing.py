@@ -252,10 +252,11 @@ class Progress:
 
 class LocalCopy:
     """A copy of a source file in the shape services.ingest_upload takes (an UploadedFile with a temporary path):
-    storing moves the file it is given into the library, and the source must stay as it is."""
+    storing moves the file it is given into the library, and the source must stay as it is. `sha256` is the source's,
+    hashed already for the duplicate check, so ingest_upload does not read the copy again to hash it."""
 
-    def __init__(self, source: Path, size: int, name: str):
-        self.size, self.name = size, name
+    def __init__(self, source: Path, size: int, name: str, sha256: str):
+        self.size, self.name, self.sha256 = size, name, sha256
         handle, self.path = tempfile.mkstemp(prefix="glowworm-import-", dir=settings.FILE_UPLOAD_TEMP_DIR)
         os.close(handle)
         try:
@@ -449,7 +450,7 @@ class Importer:
         try:
             # Takeout's title is the name the photo had when it was uploaded to Google (before `(1)` was added).
             name = details.pop("original_name", item.path.name)
-            copy = LocalCopy(item.path, size, name)
+            copy = LocalCopy(item.path, size, name, sha256)
             try:
                 result = ingest_upload(upload=copy, user=self.user, origin=jobs.BULK, details=details)
             finally:

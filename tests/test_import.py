@@ -15,7 +15,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from gallery import importing, sidecars, storage
+from gallery import importing, services, sidecars, storage
 from gallery.importing import Progress
 from gallery.models import CAPTION_MAX_LENGTH, Album, Photo
 from gallery.services import sha256_of
@@ -237,6 +237,27 @@ def test_a_takeout_description_becomes_the_caption_unless_the_file_has_its_own(t
     assert captions["cliff.jpg"] == "Written in the camera"
     assert captions["stock.jpg"] == "From Google too"  # a camera's stock text is no caption
     assert len(captions["long.jpg"]) == CAPTION_MAX_LENGTH
+
+
+def test_each_file_is_hashed_once(tmp_path, user, redis_conn, var_dir, monkeypatch):
+    jpeg(tmp_path / "photos" / "one.jpg", (1, 100, 1))
+    jpeg(tmp_path / "photos" / "two.jpg", (100, 1, 1))
+    hashed = []
+
+    def counting(path):
+        hashed.append(path)
+        return sha256_of(path)
+
+    # The importer hashes the source for its duplicate check; storing must not hash the copy again.
+    monkeypatch.setattr(importing, "sha256_of", counting)
+    monkeypatch.setattr(services, "sha256_of", counting)
+    out, _ = run_import(tmp_path / "photos")
+
+    assert out.startswith("2 new"), out
+    assert sorted(Path(path).name for path in hashed) == ["one.jpg", "two.jpg"]
+    assert set(Photo.objects.values_list("sha256", flat=True)) == {
+        sha256_of(str(tmp_path / "photos" / name)) for name in ("one.jpg", "two.jpg")
+    }
 
 
 def test_a_photo_purged_since_the_last_run_comes_back(tree, user, redis_conn, var_dir):
