@@ -385,8 +385,8 @@ def list_images(
     sha256: str | None = None,
 ):
     """The library, newest first; `?trashed=1` lists the trash instead. The filters combine (gallery/search.py):
-    `q` words (all must match the name, camera, lens or an album name), `taken_after`/`taken_before` (ISO dates,
-    inclusive, on the date taken), `camera`, `album` (id), `favorite`, `orientation` (landscape, portrait,
+    `q` words (all must match the name, caption, camera, lens or an album name), `taken_after`/`taken_before` (ISO
+    dates, inclusive, on the date taken), `camera`, `album` (id), `favorite`, `orientation` (landscape, portrait,
     square), `format`, `sha256` (exact)."""
     try:
         filters = PhotoFilter.from_query(request.GET)
