@@ -399,6 +399,11 @@ def caption_from_image(image: Image.Image) -> str:
         text = _text(image.getexif().get(Base.ImageDescription))
     except _DECODE_ERRORS:
         return ""
+    try:
+        # Phones and editors write UTF-8 into this ASCII field; Pillow reads it as Latin-1.
+        text = text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        pass  # Latin-1 it was
     return "" if text.casefold() in _CAMERA_DESCRIPTIONS else text
 
 
