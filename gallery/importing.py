@@ -285,6 +285,18 @@ def _companion_reason(found: Found) -> str | None:
     return None
 
 
+def _embedded_xmp_caption(image) -> str:
+    """dc:description of the XMP packet inside the file (JPEG, WebP and HEIF keep it as `xmp`, PNG as an iTXt
+    chunk), or ""."""
+    packet = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    if not packet:
+        return ""
+    try:
+        return sidecars.read_xmp_packet(packet.encode() if isinstance(packet, str) else packet).description
+    except ValueError:
+        return ""
+
+
 def sidecar_details(found: Found, max_pixels: int) -> tuple[dict, bool]:
     """Photo fields from the file's Takeout or XMP sidecar, for what the file itself lacks (a date, a position, a
     caption); and whether a sidecar gave a date or a position."""
@@ -304,7 +316,7 @@ def sidecar_details(found: Found, max_pixels: int) -> tuple[dict, bool]:
     image = imaging.open_image(found.path, max_pixels)
     try:
         own = imaging.metadata_from_image(image)
-        own_caption = imaging.caption_from_image(image)
+        own_caption = imaging.caption_from_image(image) or _embedded_xmp_caption(image)
     finally:
         image.close()
     # The renderer does not read captions (a re-render must not undo an edit), so the file's own is stored here.

@@ -175,8 +175,14 @@ def _xmp_values(root: ElementTree.Element) -> dict[str, str]:
 def read_xmp(path: Path) -> SidecarData:
     """The date taken (exif:DateTimeOriginal, photoshop:DateCreated or xmp:CreateDate), exif:GPSLatitude and
     GPSLongitude, dc:title and dc:description. ValueError if the file is not XML."""
+    return read_xmp_packet(path.read_bytes())
+
+
+def read_xmp_packet(data: bytes) -> SidecarData:
+    """As read_xmp, from the XMP itself: a sidecar's content, or the packet embedded in a photo (Pillow's
+    `image.info`)."""
     try:
-        root = ElementTree.fromstring(path.read_bytes())
+        root = ElementTree.fromstring(data)
     except ElementTree.ParseError as exc:
         raise ValueError(f"not XML: {exc}") from None
     values = _xmp_values(root)

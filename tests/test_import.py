@@ -32,7 +32,13 @@ TAKEN_2015 = datetime(2015, 6, 1, 9, 30, tzinfo=UTC)
 
 
 def jpeg(
-    path: Path, colour: tuple[int, int, int], *, exif_date: str | None = None, size=(64, 48), description: str = ""
+    path: Path,
+    colour: tuple[int, int, int],
+    *,
+    exif_date: str | None = None,
+    size=(64, 48),
+    description: str = "",
+    xmp: bytes = b"",
 ) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     image = Image.new("RGB", size, colour)
@@ -41,7 +47,7 @@ def jpeg(
         exif.get_ifd(0x8769)[0x9003] = exif_date  # DateTimeOriginal
     if description:
         exif[0x010E] = description  # ImageDescription
-    image.save(path, "JPEG", exif=exif.tobytes())
+    image.save(path, "JPEG", exif=exif.tobytes(), **({"xmp": xmp} if xmp else {}))
     return path
 
 
@@ -224,6 +230,15 @@ def test_a_takeout_description_becomes_the_caption_unless_the_file_has_its_own(t
     )
     jpeg(folder / "cliff.jpg", (90, 60, 10), description="Written in the camera")
     takeout_json(folder / "cliff.jpg.json", taken=TAKEN_2015, title="cliff.jpg", description="From Google")
+    embedded = (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description><rdf:Alt><rdf:li xml:lang="x-default">'
+        "Written in Lightroom</rdf:li></rdf:Alt></dc:description></rdf:Description></rdf:RDF></x:xmpmeta>"
+        '<?xpacket end="w"?>'
+    )
+    jpeg(folder / "edited.jpg", (30, 30, 90), xmp=embedded.encode())
+    takeout_json(folder / "edited.jpg.json", taken=TAKEN_2015, title="edited.jpg", description="From Google")
     jpeg(folder / "stock.jpg", (60, 90, 10), description="OLYMPUS DIGITAL CAMERA")
     takeout_json(folder / "stock.jpg.json", taken=TAKEN_2015, title="stock.jpg", description="From Google too")
     jpeg(folder / "long.jpg", (60, 10, 90))
@@ -231,10 +246,11 @@ def test_a_takeout_description_becomes_the_caption_unless_the_file_has_its_own(t
 
     out, _ = run_import(tmp_path / "Takeout")
 
-    assert out.startswith("4 new"), out
+    assert out.startswith("5 new"), out
     captions = dict(Photo.objects.values_list("original_name", "caption"))
     assert captions["puffins.jpg"] == "Puffins at Látrabjarg\n<b>second</b> day"
     assert captions["cliff.jpg"] == "Written in the camera"
+    assert captions["edited.jpg"] == "Written in Lightroom"  # the XMP packet inside the file
     assert captions["stock.jpg"] == "From Google too"  # a camera's stock text is no caption
     assert len(captions["long.jpg"]) == CAPTION_MAX_LENGTH
 
