@@ -1,6 +1,6 @@
 """What sidecar files say about a photo: Google Takeout's JSON (`IMG_1234.jpg.json`,
 `IMG_1234.jpg.supplemental-metadata.json`) and XMP (`IMG_1234.jpg.xmp`, `IMG_1234.xmp`). Reading only: the import
-(gallery/importing.py) uses what they say when the photo file itself has no date or position.
+(gallery/importing.py) uses what they say when the photo file itself has no date, position or caption.
 
 Takeout's naming rules, as seen in real exports and in the tools that read them (immich-go, google-photos-exif):
 - the sidecar of `NAME` is `NAME.json` or, since 2024, `NAME.supplemental-metadata.json`;
