@@ -84,7 +84,7 @@ class InTrashFilter(admin.SimpleListFilter):
 class PhotoAdminForm(forms.ModelForm):
     class Meta:
         model = Photo
-        fields = ["original_name"]
+        fields = ["original_name", "caption"]
 
     def clean_original_name(self):
         name = self.cleaned_data["original_name"]
@@ -94,6 +94,9 @@ class PhotoAdminForm(forms.ModelForm):
                 f"“{clean_file_name(name) or 'photo.jpg'}”)."
             )
         return name
+
+    def clean_caption(self):
+        return "\n".join(self.cleaned_data["caption"].splitlines())  # a browser sends \r\n; the importer stores \n
 
 
 @admin.register(Photo)
@@ -110,7 +113,7 @@ class PhotoAdmin(admin.ModelAdmin):
         ("taken_at", admin.DateFieldListFilter),
         ("created_at", admin.DateFieldListFilter),
     ]
-    search_fields = ("original_name", "camera_make", "camera_model")
+    search_fields = ("original_name", "caption", "camera_make", "camera_model")
     date_hierarchy = "created_at"
     inlines = [VariantInline]
     actions = [reprocess_all, reprocess_thumbnails, retry_failed, restore_from_trash]
@@ -122,6 +125,7 @@ class PhotoAdmin(admin.ModelAdmin):
                 "fields": (
                     "preview",
                     "original_name",
+                    "caption",
                     "status",
                     "error",
                     "format",
@@ -140,7 +144,7 @@ class PhotoAdmin(admin.ModelAdmin):
             {"fields": ("key", "sha256", "phash", "original", "render_started_at", "created_at", "updated_at")},
         ),
     ]
-    readonly_fields = ["preview", *(f.name for f in Photo._meta.fields if f.name != "original_name")]
+    readonly_fields = ["preview", *(f.name for f in Photo._meta.fields if f.name not in PhotoAdminForm.Meta.fields)]
 
     @admin.display(description="")
     def thumbnail(self, photo):

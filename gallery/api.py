@@ -306,6 +306,7 @@ class PhotoOut(Schema):
     width: int
     height: int
     sha256: str
+    caption: str
     taken_at: datetime | None
     trashed_at: datetime | None
     favorite: bool
@@ -340,6 +341,7 @@ def photo_json(photo: Photo) -> dict:
         "width": photo.width,
         "height": photo.height,
         "sha256": photo.sha256,
+        "caption": photo.caption,
         "taken_at": photo.taken_at,
         "trashed_at": photo.trashed_at,
         "favorite": bool(getattr(photo, "favorite", False)),
@@ -383,8 +385,8 @@ def list_images(
     sha256: str | None = None,
 ):
     """The library, newest first; `?trashed=1` lists the trash instead. The filters combine (gallery/search.py):
-    `q` words (all must match the name, camera, lens or an album name), `taken_after`/`taken_before` (ISO dates,
-    inclusive, on the date taken), `camera`, `album` (id), `favorite`, `orientation` (landscape, portrait,
+    `q` words (all must match the name, caption, camera, lens or an album name), `taken_after`/`taken_before` (ISO
+    dates, inclusive, on the date taken), `camera`, `album` (id), `favorite`, `orientation` (landscape, portrait,
     square), `format`, `sha256` (exact)."""
     try:
         filters = PhotoFilter.from_query(request.GET)

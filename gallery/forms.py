@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.http import QueryDict
 
 from gallery import albums
 from gallery.models import Album, Photo
+from gallery.search import FilterError, PhotoFilter
 
 
 class FirstAccountForm(UserCreationForm):
@@ -50,19 +52,32 @@ def scope_photos(scope: str):
 class SelectionForm(forms.Form):
     """The photos a selection names: ticked boxes (`photo`, the form without JavaScript), ids (`ids`, from the
     selection script), or everything a view shows (`scope`, "Select all": resolved here, not from the tiles loaded
-    so far) less `exclude`. cleaned_data["photo_ids"] is the sorted union."""
+    so far) less `exclude`; with `filters` (a filtered view's query: gallery/search.py) only what they keep, for
+    `user` (favourites are each account's own). cleaned_data["photo_ids"] is the sorted union."""
 
     photo = IdListField(required=False)
     ids = IdCsvField(required=False)
     scope = forms.RegexField(r"^(library|trash|album:\d{1,18})$", required=False)
     exclude = IdCsvField(required=False)
+    filters = forms.CharField(required=False, max_length=2000)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
 
     def clean(self):
         cleaned = super().clean()
         ids = set(cleaned.get("photo") or []) | set(cleaned.get("ids") or [])
         if cleaned.get("scope"):
-            everything = scope_photos(cleaned["scope"]).values_list("pk", flat=True)
-            ids |= set(everything) - set(cleaned.get("exclude") or [])
+            everything = scope_photos(cleaned["scope"])
+            if cleaned.get("filters"):
+                if self.user is None:
+                    raise forms.ValidationError("A filtered selection needs an account.")
+                try:
+                    everything = PhotoFilter.from_query(QueryDict(cleaned["filters"])).apply(everything, self.user)
+                except FilterError as exc:
+                    raise forms.ValidationError(str(exc)) from None
+            ids |= set(everything.values_list("pk", flat=True)) - set(cleaned.get("exclude") or [])
         if not ids and not self.errors:
             raise forms.ValidationError("Select photos first.")
         cleaned["photo_ids"] = sorted(ids)

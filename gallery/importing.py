@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from gallery import albums, sidecars
 from gallery.files import clean_file_name
-from gallery.models import Album, Photo
+from gallery.models import CAPTION_MAX_LENGTH, Album, Photo
 from gallery.services import ingest_upload, sha256_of
 from gallery.uploads import UploadRejected, max_upload_bytes
 from processing import imaging, jobs
@@ -252,10 +252,11 @@ class Progress:
 
 class LocalCopy:
     """A copy of a source file in the shape services.ingest_upload takes (an UploadedFile with a temporary path):
-    storing moves the file it is given into the library, and the source must stay as it is."""
+    storing moves the file it is given into the library, and the source must stay as it is. `sha256` is the source's,
+    hashed already for the duplicate check, so ingest_upload does not read the copy again to hash it."""
 
-    def __init__(self, source: Path, size: int, name: str):
-        self.size, self.name = size, name
+    def __init__(self, source: Path, size: int, name: str, sha256: str):
+        self.size, self.name, self.sha256 = size, name, sha256
         handle, self.path = tempfile.mkstemp(prefix="glowworm-import-", dir=settings.FILE_UPLOAD_TEMP_DIR)
         os.close(handle)
         try:
@@ -284,9 +285,21 @@ def _companion_reason(found: Found) -> str | None:
     return None
 
 
+def _embedded_xmp_caption(image) -> str:
+    """dc:description of the XMP packet inside the file (JPEG, WebP and HEIF keep it as `xmp`, PNG as an iTXt
+    chunk), or ""."""
+    packet = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+    if not packet:
+        return ""
+    try:
+        return sidecars.read_xmp_packet(packet.encode() if isinstance(packet, str) else packet).description
+    except ValueError:
+        return ""
+
+
 def sidecar_details(found: Found, max_pixels: int) -> tuple[dict, bool]:
-    """Photo fields from the file's Takeout or XMP sidecar, for what the file itself lacks (a date, a position);
-    and whether a sidecar gave any."""
+    """Photo fields from the file's Takeout or XMP sidecar, for what the file itself lacks (a date, a position, a
+    caption); and whether a sidecar gave a date or a position."""
     sources = []
     for locate, read in (
         (sidecars.takeout_sidecar, sidecars.read_takeout),
@@ -303,9 +316,11 @@ def sidecar_details(found: Found, max_pixels: int) -> tuple[dict, bool]:
     image = imaging.open_image(found.path, max_pixels)
     try:
         own = imaging.metadata_from_image(image)
+        own_caption = imaging.caption_from_image(image) or _embedded_xmp_caption(image)
     finally:
         image.close()
-    details: dict = {}
+    # The renderer does not read captions (a re-render must not undo an edit), so the file's own is stored here.
+    details: dict = {"caption": own_caption[:CAPTION_MAX_LENGTH]} if own_caption else {}
     for data in sources:
         if data.file_name and "original_name" not in details:
             details["original_name"] = clean_file_name(data.file_name)
@@ -322,6 +337,8 @@ def sidecar_details(found: Found, max_pixels: int) -> tuple[dict, bool]:
             details["taken_at_offset"] = data.taken_at_offset
         if own.gps_latitude is None and data.latitude is not None and "gps_latitude" not in details:
             details["gps_latitude"], details["gps_longitude"] = data.latitude, data.longitude
+        if data.description and "caption" not in details:
+            details["caption"] = data.description[:CAPTION_MAX_LENGTH]
     used = any(name in details for name in ("taken_at", "gps_latitude"))
     return details, used
 
@@ -445,7 +462,7 @@ class Importer:
         try:
             # Takeout's title is the name the photo had when it was uploaded to Google (before `(1)` was added).
             name = details.pop("original_name", item.path.name)
-            copy = LocalCopy(item.path, size, name)
+            copy = LocalCopy(item.path, size, name, sha256)
             try:
                 result = ingest_upload(upload=copy, user=self.user, origin=jobs.BULK, details=details)
             finally:

@@ -11,6 +11,8 @@ from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+CAPTION_MAX_LENGTH = 2000
+
 
 @functools.lru_cache(maxsize=8)
 def _url_prefix(name: str, script_prefix: str) -> str:
@@ -82,6 +84,9 @@ class Photo(models.Model):
     original = models.CharField(max_length=255, editable=False, help_text="Name under MEDIA_ROOT or in the bucket")
     original_location = models.CharField(max_length=8, choices=Location.choices, default=Location.LOCAL, editable=False)
     original_name = models.CharField(max_length=255, blank=True, help_text="As the client named it; display only")
+    # The owner's words about the photo (an import's sidecar description, the admin). max_length is checked by forms
+    # (the admin) and the importer cuts to it; the database column is a plain text column.
+    caption = models.TextField(max_length=CAPTION_MAX_LENGTH, blank=True)
     format = models.CharField(max_length=16, editable=False)
     file_size = models.BigIntegerField(editable=False)
     width = models.PositiveIntegerField(help_text="Upright width in pixels")

@@ -1,8 +1,8 @@
 """Search and filters over the library, from query parameters: the pages (filter chips whose state lives in the URL)
 and the API read them the same way.
 
-Exactly: `q` matches each of its words case-insensitively as a substring of the original name, camera make or
-model, lens or the name of an album the photo is in, and all words must match; `taken_after` and `taken_before`
+Exactly: `q` matches each of its words case-insensitively as a substring of the original name, caption, camera make
+or model, lens or the name of an album the photo is in, and all words must match; `taken_after` and `taken_before`
 are inclusive ISO dates on the date taken (the camera's calendar day, Photo.taken_date), and a date filter leaves
 out photos with no date taken; `camera` is the camera's make or model, ignoring case; `album` an album id;
 `favorite` the caller's own stars; `orientation` landscape (wider than tall), portrait (taller than wide) or square;
@@ -89,6 +89,7 @@ class PhotoFilter:
             in_album = AlbumPhoto.objects.filter(photo=OuterRef("pk"), album__name__icontains=word)
             photos = photos.filter(
                 Q(original_name__icontains=word)
+                | Q(caption__icontains=word)
                 | Q(camera_make__icontains=word)
                 | Q(camera_model__icontains=word)
                 | Q(lens__icontains=word)

@@ -48,7 +48,8 @@ def ingest_upload(
     except imaging.ImageRejected as exc:
         raise UploadRejected.from_image(exc) from None
 
-    # Hashed while it streamed in (gallery.uploads); a file handed over some other way is read once here.
+    # Hashed while it streamed in (gallery.uploads) or by the import before it copied the file (gallery.importing); a
+    # file handed over some other way is read once here.
     sha256 = getattr(upload, "sha256", None) or sha256_of(temporary_path)
     existing = Photo.all_objects.filter(sha256=sha256).first()
     if existing:

@@ -1,6 +1,6 @@
 """What sidecar files say about a photo: Google Takeout's JSON (`IMG_1234.jpg.json`,
 `IMG_1234.jpg.supplemental-metadata.json`) and XMP (`IMG_1234.jpg.xmp`, `IMG_1234.xmp`). Reading only: the import
-(gallery/importing.py) uses what they say when the photo file itself has no date or position.
+(gallery/importing.py) uses what they say when the photo file itself has no date, position or caption.
 
 Takeout's naming rules, as seen in real exports and in the tools that read them (immich-go, google-photos-exif):
 - the sidecar of `NAME` is `NAME.json` or, since 2024, `NAME.supplemental-metadata.json`;
@@ -175,8 +175,14 @@ def _xmp_values(root: ElementTree.Element) -> dict[str, str]:
 def read_xmp(path: Path) -> SidecarData:
     """The date taken (exif:DateTimeOriginal, photoshop:DateCreated or xmp:CreateDate), exif:GPSLatitude and
     GPSLongitude, dc:title and dc:description. ValueError if the file is not XML."""
+    return read_xmp_packet(path.read_bytes())
+
+
+def read_xmp_packet(data: bytes) -> SidecarData:
+    """As read_xmp, from the XMP itself: a sidecar's content, or the packet embedded in a photo (Pillow's
+    `image.info`)."""
     try:
-        root = ElementTree.fromstring(path.read_bytes())
+        root = ElementTree.fromstring(data)
     except ElementTree.ParseError as exc:
         raise ValueError(f"not XML: {exc}") from None
     values = _xmp_values(root)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("photos/<int:pk>/retry/", views.photo_retry, name="photo-retry"),
     path("photos/<int:pk>/delete/", views.photo_delete, name="photo-delete"),
     path("photos/<int:pk>/albums/", views.photo_albums, name="photo-albums"),
+    path("photos/<int:pk>/favorite/", views.photo_favorite, name="photo-favorite"),
     path("photos/bulk/", views.bulk, name="bulk"),
     path("albums/", views.album_list, name="albums"),
     path("albums/<int:pk>/", views.album_detail, name="album"),

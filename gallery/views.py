@@ -1,4 +1,5 @@
 from dataclasses import dataclass
+from itertools import groupby
 
 from django.conf import settings
 from django.contrib import messages
@@ -9,14 +10,16 @@ from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from gallery import albums as album_services
-from gallery import first_account, library, permissions, storage, trash
+from gallery import favorites, first_account, library, permissions, storage, trash
 from gallery.duplicates import dismiss, duplicate_groups
 from gallery.files import clean_file_name
+from gallery.filterbar import filter_bar, link
 from gallery.forms import (
     AlbumForm,
     BulkForm,
@@ -31,7 +34,9 @@ from gallery.forms import (
 )
 from gallery.media import original_response, streaming_content, unavailable, variant_response
 from gallery.models import Album, AlbumPhoto, Photo, Variant
+from gallery.search import BOOLEANS, FilterError, PhotoFilter
 from gallery.services import ingest_upload, rerender_photo, rotate_photo
+from gallery.timeline import timeline as scrubber_links
 from gallery.uploads import Refusal, UploadRejected
 from processing import formats
 
@@ -68,14 +73,57 @@ def form_problems(request, form) -> None:
         messages.error(request, " ".join(errors))
 
 
+def read_filters(request) -> tuple[PhotoFilter, str]:
+    """The page's filters from its query; a bad value gives no filters and the reason, to show above the grid."""
+    try:
+        return PhotoFilter.from_query(request.GET), ""
+    except FilterError as exc:
+        return PhotoFilter(), str(exc)
+
+
+GRID_LAYOUTS = ("justified", "square")
+
+
+def grid_layout(request) -> str:
+    """The grid's layout, remembered in a cookie by the toggle above the grid (static/js/library.js)."""
+    chosen = request.COOKIES.get("grid_layout", "")
+    return chosen if chosen in GRID_LAYOUTS else GRID_LAYOUTS[0]
+
+
 def home(request):
-    page = library.library_page(Photo.objects.all(), cursor=request.GET.get("before"), page_size=PAGE_SIZE)
-    context = {"page": page, "more_url": reverse("home")}
+    filters, problem = read_filters(request)
+    filtered = filters.apply(Photo.objects.all(), request.user)
+    scope = favorites.with_favorites(filtered, request.user)
+    more_url = link(reverse("home"), filters.query_string())
+    context = {"more_url": more_url, "filters": filters}
+    if request.htmx and request.GET.get("after"):
+        # Scrolling up from a page opened at a cursor (a jump from the scrubber, a shared URL).
+        context["page"] = library.newer_page(scope, cursor=request.GET["after"], page_size=PAGE_SIZE)
+        return render(request, "gallery/_newer_page.html", context)
+    page = library.library_page(scope, cursor=request.GET.get("before"), page_size=PAGE_SIZE)
+    context["page"] = page
     if request.htmx and request.GET.get("before"):
         return render(request, "gallery/_library_page.html", context)
     totals = Photo.objects.aggregate(count=Count("id"), last_id=Max("id"))
-    context.update(full_page=True, totals=totals, albums=list(permissions.manageable_albums(request.user)))
-    return render(request, "gallery/home.html", context)
+    timeline = library.scrubber(filtered)
+    jumped_to = page.groups[0].month if page.cursor and page.groups else None
+    today = timezone.localdate()
+    memories = [] if filters or page.cursor else library.on_this_day(Photo.objects.all(), today, limit=24)
+    context.update(
+        full_page=True,
+        totals=totals,
+        # Every photo has a library month (save() keeps it), so the timeline's counts add up to the matches.
+        match_count=sum(year.count for year in timeline) if filters else totals["count"],
+        albums=list(permissions.manageable_albums(request.user)),
+        bar=filter_bar(filters, base_url=reverse("home"), problem=problem),
+        timeline=scrubber_links(timeline, more_url=more_url, current=jumped_to),
+        newer_cursor=library.Cursor(page.photos[0].sort_at, page.photos[0].pk) if page.cursor and page.photos else None,
+        memories=[
+            (years, list(photos)) for years, photos in groupby(memories, lambda p: today.year - p.taken_date.year)
+        ],
+        layout=grid_layout(request),
+    )
+    return render(request, "gallery/home.html", context, status=400 if problem else 200)
 
 
 @dataclass
@@ -138,6 +186,7 @@ def _upload_status(outcomes: list[UploadOutcome]) -> int:
 def photo_detail(request, pk):
     """The photo view: a page, or the overlay's fragment (HX-Target: viewer) or its stage (HX-Target: photo-stage)."""
     photo = get_object_or_404(Photo.objects.prefetch_related("variants"), pk=pk)
+    photo.is_favorite = favorites.is_favorite(user=request.user, photo=photo)
     album = None
     scope = Photo.objects.all()
     if request.GET.get("album", "").isdigit():
@@ -211,7 +260,7 @@ def photo_rotate(request, pk):
 def photo_retry(request, pk):
     photo = get_object_or_404(Photo, pk=pk)
     rerender_photo(photo=photo)
-    photo = Photo.objects.prefetch_related("variants").get(pk=pk)
+    photo = favorites.with_favorites(Photo.objects.prefetch_related("variants"), request.user).get(pk=pk)
     if request.htmx and request.headers.get("HX-Target") != "viewer":
         return render(request, "gallery/_photo.html", {"photo": photo})
     if request.htmx:
@@ -252,6 +301,20 @@ def photo_albums(request, pk):
     return redirect(safe_next(request, photo.get_absolute_url()))
 
 
+@require_POST
+def photo_favorite(request, pk):
+    """Star or unstar the photo for this account (`favorite` 1 or 0): the stars on tiles and in the photo view."""
+    photo = get_object_or_404(Photo, pk=pk)
+    value = BOOLEANS.get(request.POST.get("favorite", "").strip().lower())
+    if value is None:
+        messages.error(request, "favorite: use 1, 0, true or false.")
+        return answer(request, status=400) if request.htmx else redirect(safe_next(request, photo.get_absolute_url()))
+    favorites.set_favorite(user=request.user, photo=photo, favorite=value)
+    if request.htmx:
+        return answer(request)
+    return redirect(safe_next(request, photo.get_absolute_url()))
+
+
 def album_list(request):
     form = NewAlbumForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -271,7 +334,7 @@ def album_detail(request, pk):
 
 
 def _album_page(request, album: Album, rename_form: AlbumForm, status: int = 200):
-    scope = Photo.objects.filter(album_memberships__album=album)
+    scope = favorites.with_favorites(Photo.objects.filter(album_memberships__album=album), request.user)
     page = library.library_page(scope, cursor=request.GET.get("before"), page_size=PAGE_SIZE)
     context = {"page": page, "album": album, "more_url": album.get_absolute_url()}
     if request.htmx and request.GET.get("before"):
@@ -282,6 +345,7 @@ def _album_page(request, album: Album, rename_form: AlbumForm, status: int = 200
         albums=list(permissions.manageable_albums(request.user)),
         rename_form=rename_form,
         can_manage=permissions.may_manage_album(request.user, album),
+        layout=grid_layout(request),
     )
     return render(request, "gallery/album.html", context, status=status)
 
@@ -307,18 +371,27 @@ def album_add(request, pk):
     """ "Add photos" inside an album: the library's grid (keyset pages) to pick from; what is in the album already
     is marked. The selection goes to the bulk endpoint (action add), which leads back to the album."""
     album = permissions.album_or_403(request.user, get_object_or_404(Album, pk=pk))
-    page = library.library_page(Photo.objects.all(), cursor=request.GET.get("before"), page_size=PAGE_SIZE)
+    filters, problem = read_filters(request)
+    base_url = reverse("album-add", args=[album.pk])
+    scope = filters.apply(Photo.objects.all(), request.user)
+    page = library.library_page(scope, cursor=request.GET.get("before"), page_size=PAGE_SIZE)
     members = AlbumPhoto.objects.filter(album=album, photo_id__in=[photo.pk for photo in page.photos])
     context = {
         "page": page,
         "album": album,
-        "more_url": reverse("album-add", args=[album.pk]),
+        "more_url": link(base_url, filters.query_string()),
         "member_ids": set(members.values_list("photo_id", flat=True)),
+        "filters": filters,
     }
     if request.htmx and request.GET.get("before"):
         return render(request, "gallery/_library_page.html", context)
-    context.update(full_page=True, total=Photo.objects.count())
-    return render(request, "gallery/album_add.html", context)
+    context.update(
+        full_page=True,
+        total=Photo.objects.count(),
+        bar=filter_bar(filters, base_url=base_url, problem=problem),
+        layout=grid_layout(request),
+    )
+    return render(request, "gallery/album_add.html", context, status=400 if problem else 200)
 
 
 def album_delete(request, pk):
@@ -349,7 +422,7 @@ def album_cover(request, pk):
 def bulk(request):
     """One endpoint for the selection toolbar: add to an album (or a new one), remove from one, cover, move to the
     trash, zip download. Scripts get toasts and field errors (`answer`); without JavaScript it redirects back."""
-    form = BulkForm(request.POST)
+    form = BulkForm(request.POST, user=request.user)
     back = safe_next(request, reverse("home"))
     if not form.is_valid():
         if request.htmx:
@@ -481,7 +554,8 @@ def trash_restore(request):
     restored = trash.restore_photos(photo_ids=form.cleaned_data["photo_ids"], user=request.user)
     messages.success(request, f"Restored {len(restored):,} photo{pluralize(len(restored))}.")
     if request.htmx:
-        return answer(request, photos=library.grid_photos(Photo.objects.filter(pk__in=restored)))
+        restored_photos = favorites.with_favorites(Photo.objects.filter(pk__in=restored), request.user)
+        return answer(request, photos=library.grid_photos(restored_photos))
     return redirect(back)
 
 

@@ -379,6 +379,34 @@ def metadata_from_image(image: Image.Image) -> Metadata:
     return meta
 
 
+# What cameras and phones write into ImageDescription when nobody wrote anything: not a caption.
+_CAMERA_DESCRIPTIONS = {
+    "olympus digital camera",
+    "sony dsc",
+    "konica minolta digital camera",
+    "minolta digital camera",
+    "default",
+    "image",
+    "exif_jpeg_picture",
+    "samsung camera pictures",
+    "lg camera",
+}
+
+
+def caption_from_image(image: Image.Image) -> str:
+    """The file's own caption, EXIF ImageDescription, or "" (none, unreadable, or a camera's stock text)."""
+    try:
+        text = _text(image.getexif().get(Base.ImageDescription))
+    except _DECODE_ERRORS:
+        return ""
+    try:
+        # Phones and editors write UTF-8 into this ASCII field; Pillow reads it as Latin-1.
+        text = text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        pass  # Latin-1 it was
+    return "" if text.casefold() in _CAMERA_DESCRIPTIONS else text
+
+
 # --- pixels ---------------------------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from rq.job import Job
 from rq.serializers import JSONSerializer
 
 from gallery import storage
-from gallery.models import Album, DisplaySize, Photo
+from gallery.models import CAPTION_MAX_LENGTH, Album, DisplaySize, Photo
 from processing import jobs
 from tests import private_redis
 from tests.conftest import ready_photo
@@ -68,6 +68,27 @@ def test_photo_page_shows_variants_with_bytes_and_read_only_metadata(staff_clien
     assert "Metadata (read from the file)" in html
     assert 'name="camera_model"' not in html and 'name="status"' not in html  # read-only
     assert 'name="original_name"' in html  # the display name may be corrected
+
+
+def test_the_caption_is_edited_in_the_admin_within_its_length(staff_client):
+    photo = make_photo_row(original_name="puffins.jpg")
+    url = reverse("admin:gallery_photo_change", args=[photo.pk])
+    page = staff_client.get(url).content.decode()
+    assert 'name="caption"' in page
+    # The variants inline's management form, as the browser would send it back.
+    form = dict(re.findall(r'<input[^>]*name="(variants-[^"]+)"[^>]*value="([^"]*)"', page))
+    form["original_name"] = "puffins.jpg"
+
+    too_long = staff_client.post(url, {**form, "caption": "x" * (CAPTION_MAX_LENGTH + 1)})
+    assert too_long.status_code == 200 and "at most 2000 characters" in too_long.content.decode()
+    photo.refresh_from_db()
+    assert photo.caption == ""
+    saved = staff_client.post(url, {**form, "caption": "Látrabjarg\r\nsecond day"})
+    assert saved.status_code == 302
+    photo.refresh_from_db()
+    assert photo.caption == "Látrabjarg\nsecond day"  # the form's line breaks, normalised
+    found = staff_client.get(reverse("admin:gallery_photo_changelist"), {"q": "látrabjarg"})
+    assert found.context["cl"].result_count == 1
 
 
 def test_reprocess_thumbnails_action_queues_a_thumbnail_only_render(

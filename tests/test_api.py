@@ -64,6 +64,15 @@ def test_list_filters_by_status_and_paginates(client_logged_in):
     assert client_logged_in.get("/api/images/?page=9").status_code == 404
 
 
+def test_the_photo_json_carries_the_caption(client_logged_in):
+    body = post_file(client_logged_in).json()
+    assert body["caption"] == ""
+    Photo.objects.filter(pk=body["id"]).update(caption="Hopper at work\n<i>1952</i>")
+    assert client_logged_in.get(f"/api/images/{body['id']}/").json()["caption"] == "Hopper at work\n<i>1952</i>"
+    listed = client_logged_in.get("/api/images/").json()["results"]
+    assert [photo["caption"] for photo in listed] == ["Hopper at work\n<i>1952</i>"]
+
+
 def test_missing_photo_is_a_json_404(client_logged_in):
     response = client_logged_in.get("/api/images/999/")
     assert response.status_code == 404 and response.json()["error"]

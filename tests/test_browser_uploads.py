@@ -83,7 +83,11 @@ def test_the_summary_stays_in_sight_and_a_file_that_is_no_photo_shows_an_icon(lo
     page.goto("/")
     page.set_input_files("#upload-input", [str(DATA / "formats" / "hopper.jpg"), str(notes), str(fake)])
     summary = page.locator("#upload-summary")
-    page.wait_for_function("() => document.querySelector('[data-summary-text]').textContent.includes('2 failed')")
+    # Three go at once, so the photo may be answered after both refusals: wait for the summary's final words (a
+    # wrong count never gets there, and the wait fails).
+    page.wait_for_function(
+        "() => document.querySelector('[data-summary-text]').textContent.trim() === '1 of 3 uploaded, 2 failed'"
+    )
     assert summary.locator("[data-summary-text]").inner_text() == "1 of 3 uploaded, 2 failed"
     for name in ("notes.txt", "fake.jpg"):
         tile = page.locator(".upload-tile--error", has_text=name)

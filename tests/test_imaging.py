@@ -388,6 +388,25 @@ def test_broken_exif_values_are_dropped_not_stored():
     assert meta.gps_latitude is None and meta.gps_longitude is None  # a single number, not degrees/min/sec
 
 
+@pytest.mark.parametrize(
+    ("description", "caption"),
+    [
+        (" Puffins at Látrabjarg\x00 ".encode(), "Puffins at Látrabjarg"),  # UTF-8, as phones write it
+        ("Café".encode("latin-1"), "Café"),
+        ("OLYMPUS DIGITAL CAMERA", ""),
+        ("SONY DSC  ", ""),
+        ("", ""),
+    ],
+)
+def test_the_caption_is_the_files_image_description_unless_a_camera_wrote_it(tmp_path: Path, description, caption):
+    exif = Image.Exif()
+    if description:
+        exif[0x010E] = description  # ImageDescription
+    Image.new("RGB", (16, 16)).save(tmp_path / "captioned.jpg", exif=exif)
+    with Image.open(tmp_path / "captioned.jpg") as image:
+        assert imaging.caption_from_image(image) == caption
+
+
 # --- placeholder and perceptual hash ---------------------------------------------------------------------------
 
 

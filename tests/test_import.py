@@ -15,9 +15,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
-from gallery import importing, sidecars, storage
+from gallery import importing, services, sidecars, storage
 from gallery.importing import Progress
-from gallery.models import Album, Photo
+from gallery.models import CAPTION_MAX_LENGTH, Album, Photo
 from gallery.services import sha256_of
 from processing import jobs
 from tests import private_redis
@@ -31,22 +31,34 @@ redis_conn = private_redis.redis_conn
 TAKEN_2015 = datetime(2015, 6, 1, 9, 30, tzinfo=UTC)
 
 
-def jpeg(path: Path, colour: tuple[int, int, int], *, exif_date: str | None = None, size=(64, 48)) -> Path:
+def jpeg(
+    path: Path,
+    colour: tuple[int, int, int],
+    *,
+    exif_date: str | None = None,
+    size=(64, 48),
+    description: str = "",
+    xmp: bytes = b"",
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     image = Image.new("RGB", size, colour)
     exif = Image.Exif()
     if exif_date:
         exif.get_ifd(0x8769)[0x9003] = exif_date  # DateTimeOriginal
-    image.save(path, "JPEG", exif=exif.tobytes())
+    if description:
+        exif[0x010E] = description  # ImageDescription
+    image.save(path, "JPEG", exif=exif.tobytes(), **({"xmp": xmp} if xmp else {}))
     return path
 
 
-def takeout_json(path: Path, *, taken: datetime, title: str, latitude=0.0, longitude=0.0) -> None:
+def takeout_json(
+    path: Path, *, taken: datetime, title: str, latitude=0.0, longitude=0.0, description: str = ""
+) -> None:
     path.write_text(
         json.dumps(
             {
                 "title": title,
-                "description": "",
+                "description": description,
                 "photoTakenTime": {"timestamp": str(int(taken.timestamp())), "formatted": "…"},
                 "geoData": {"latitude": latitude, "longitude": longitude, "altitude": 0.0},
             }
@@ -182,6 +194,8 @@ def test_import_of_a_mixed_tree_counts_dates_and_queues_right(
     assert grandma.taken_at_offset == "+01:00"
     assert grandma.taken_date.isoformat() == "1962-05-20"
     assert (round(grandma.gps_latitude, 4), round(grandma.gps_longitude, 2)) == (48.8583, -2.35)
+    assert grandma.caption == "Easter 1962"  # the XMP sidecar's dc:description, kept through the render
+    assert takeout.caption == "" and beach.caption == ""
 
     # The second run hashes nothing new and adds nothing; the source was never touched.
     out_again, _ = run_import(tree)
@@ -203,6 +217,63 @@ def test_the_second_run_uses_the_cache_and_hashes_nothing(tree, user, redis_conn
     monkeypatch.setattr(importing, "sha256_of", no_hashing)
     out, _ = run_import(tree)
     assert out.startswith("0 new, 8 already in the library, 7 skipped, 0 failed")
+
+
+def test_a_takeout_description_becomes_the_caption_unless_the_file_has_its_own(tmp_path, user, redis_conn, var_dir):
+    folder = tmp_path / "Takeout" / "Google Photos" / "Iceland"
+    jpeg(folder / "puffins.jpg", (10, 60, 90))
+    takeout_json(
+        folder / "puffins.jpg.supplemental-metadata.json",
+        taken=TAKEN_2015,
+        title="puffins.jpg",
+        description="Puffins at Látrabjarg\n<b>second</b> day",
+    )
+    jpeg(folder / "cliff.jpg", (90, 60, 10), description="Written in the camera")
+    takeout_json(folder / "cliff.jpg.json", taken=TAKEN_2015, title="cliff.jpg", description="From Google")
+    embedded = (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description><rdf:Alt><rdf:li xml:lang="x-default">'
+        "Written in Lightroom</rdf:li></rdf:Alt></dc:description></rdf:Description></rdf:RDF></x:xmpmeta>"
+        '<?xpacket end="w"?>'
+    )
+    jpeg(folder / "edited.jpg", (30, 30, 90), xmp=embedded.encode())
+    takeout_json(folder / "edited.jpg.json", taken=TAKEN_2015, title="edited.jpg", description="From Google")
+    jpeg(folder / "stock.jpg", (60, 90, 10), description="OLYMPUS DIGITAL CAMERA")
+    takeout_json(folder / "stock.jpg.json", taken=TAKEN_2015, title="stock.jpg", description="From Google too")
+    jpeg(folder / "long.jpg", (60, 10, 90))
+    takeout_json(folder / "long.jpg.json", taken=TAKEN_2015, title="long.jpg", description="word " * 1000)
+
+    out, _ = run_import(tmp_path / "Takeout")
+
+    assert out.startswith("5 new"), out
+    captions = dict(Photo.objects.values_list("original_name", "caption"))
+    assert captions["puffins.jpg"] == "Puffins at Látrabjarg\n<b>second</b> day"
+    assert captions["cliff.jpg"] == "Written in the camera"
+    assert captions["edited.jpg"] == "Written in Lightroom"  # the XMP packet inside the file
+    assert captions["stock.jpg"] == "From Google too"  # a camera's stock text is no caption
+    assert len(captions["long.jpg"]) == CAPTION_MAX_LENGTH
+
+
+def test_each_file_is_hashed_once(tmp_path, user, redis_conn, var_dir, monkeypatch):
+    jpeg(tmp_path / "photos" / "one.jpg", (1, 100, 1))
+    jpeg(tmp_path / "photos" / "two.jpg", (100, 1, 1))
+    hashed = []
+
+    def counting(path):
+        hashed.append(path)
+        return sha256_of(path)
+
+    # The importer hashes the source for its duplicate check; storing must not hash the copy again.
+    monkeypatch.setattr(importing, "sha256_of", counting)
+    monkeypatch.setattr(services, "sha256_of", counting)
+    out, _ = run_import(tmp_path / "photos")
+
+    assert out.startswith("2 new"), out
+    assert sorted(Path(path).name for path in hashed) == ["one.jpg", "two.jpg"]
+    assert set(Photo.objects.values_list("sha256", flat=True)) == {
+        sha256_of(str(tmp_path / "photos" / name)) for name in ("one.jpg", "two.jpg")
+    }
 
 
 def test_a_photo_purged_since_the_last_run_comes_back(tree, user, redis_conn, var_dir):

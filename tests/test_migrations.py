@@ -182,7 +182,7 @@ def test_photos_from_before_library_month_get_theirs_in_the_servers_time_zone(se
 @pytest.mark.django_db(transaction=True)
 def test_photos_from_before_library_at_are_ordered_by_date_taken_else_upload():
     try:
-        apps = migrate([("gallery", "0016_stored_file_location")])
+        apps = migrate([("gallery", "0017_photo_caption")])
         Photo_ = apps.get_model("gallery", "Photo")
         taken = Photo_.objects.create(
             sha256="t".ljust(64, "0"), original="originals/t.jpg", format="JPEG", file_size=1, width=1, height=1,

@@ -18,6 +18,22 @@ def test_the_overlay_gets_the_fragment_and_the_page_the_whole_page(client_logged
     assert "<html" in page and 'class="lightbox"' in page
 
 
+def test_the_caption_shows_under_the_title_escaped_with_its_line_breaks(client_logged_in):
+    photo = make_photo_row(original_name="puffins.jpg", caption="Puffins <script>alert(1)</script>\nsecond day")
+    for response in (
+        client_logged_in.get(f"/photos/{photo.pk}/"),
+        client_logged_in.get(f"/photos/{photo.pk}/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="viewer"),
+    ):
+        html = response.content.decode()
+        title = html.index('<h1 id="photo-title">puffins.jpg</h1>')
+        caption = html.index(
+            '<p class="photo-caption" data-caption>Puffins &lt;script&gt;alert(1)&lt;/script&gt;<br>second day</p>'
+        )
+        assert title < caption and "<script>alert(1)" not in html
+    plain = make_photo_row()
+    assert "data-caption" not in client_logged_in.get(f"/photos/{plain.pk}/").content.decode()
+
+
 def test_the_placeholder_takes_the_size_of_the_image_it_stands_for(client_logged_in):
     photo = make_photo_row()
     html = client_logged_in.get(f"/photos/{photo.pk}/").content.decode()

@@ -22,7 +22,8 @@ def library(user):
         "iphone": make_photo_row(original_name="sunset.heic", camera_make="Apple", camera_model="iPhone 13 Pro",
                                  lens="iPhone 13 Pro back triple camera", format="HEIF", taken_at=aware(2022, 1, 2, 9),
                                  taken_date=date(2022, 1, 2), width=3024, height=4032),
-        "square": make_photo_row(original_name="logo.png", format="PNG", width=1000, height=1000),
+        "square": make_photo_row(original_name="logo.png", format="PNG", width=1000, height=1000,
+                                 caption="Our first logo\nthe rough draft"),
         "beach": make_photo_row(original_name="P1000123.jpg", camera_make="Panasonic", camera_model="DMC-GX80",
                                 taken_at=aware(2021, 7, 31, 23), taken_date=date(2021, 7, 31), width=4592, height=3448),
     }  # fmt: skip
@@ -40,6 +41,8 @@ def test_filters_find_exactly_what_they_say(client_logged_in, library, user):
     rows, beach = library
     pk = {name: photo.pk for name, photo in rows.items()}
     assert ids(client_logged_in, "q=img") == {pk["canon"]}
+    assert ids(client_logged_in, "q=DRAFT") == {pk["square"]}  # a word of the caption, any case
+    assert ids(client_logged_in, "q=rough+logo") == {pk["square"]}
     assert ids(client_logged_in, "q=IPHONE") == {pk["iphone"]}  # camera model, any case
     assert ids(client_logged_in, "q=triple") == {pk["iphone"]}  # the lens
     assert ids(client_logged_in, "q=holiday") == {pk["beach"], pk["canon"]}  # an album's name

@@ -340,8 +340,8 @@ def test_a_share_link_of_a_big_album_pages_like_the_library(user, album):
     albums.add_photos(album=album, photo_ids=[photo.pk for photo in photos])
     link = links.create_link(album=album, user=user)
     first = visitor().get(link.get_absolute_url()).content.decode()
-    assert first.count('class="tile"') == 120 and "130 photos" in first
+    assert first.count('<figure class="tile ') == 120 and "130 photos" in first
     more = re.search(r'hx-get="([^"]+before=[^"]+)"', first).group(1).replace("&amp;", "&")
     rest = visitor().get(more, HTTP_HX_REQUEST="true").content.decode()
-    assert rest.count('class="tile"') == 10
+    assert rest.count('<figure class="tile ') == 10
     assert ShareLink.objects.get(pk=link.pk).views == 1

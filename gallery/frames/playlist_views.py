@@ -5,9 +5,11 @@ from django.db.models import Count, Prefetch, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from gallery import library
+from gallery.filterbar import link
 from gallery.frames import playlists
 from gallery.frames.forms import (
     IdListForm,
@@ -19,7 +21,7 @@ from gallery.frames.forms import (
 )
 from gallery.frames.models import Playlist, PlaylistAlbum, PlaylistItem
 from gallery.models import Album, Photo, Variant
-from gallery.views import answer, form_problems, safe_next
+from gallery.views import answer, form_problems, read_filters, safe_next
 
 
 def playlist_list(request):
@@ -81,12 +83,8 @@ def playlist_add(request, pk):
         else:
             messages.error(request, "Select photos first.")
         return redirect(playlist)
-    scope = Photo.objects.ready()
-    album = None
-    if request.GET.get("album", "").isdigit():
-        album = Album.objects.filter(pk=request.GET["album"]).first()
-        if album is not None:
-            scope = scope.filter(album_memberships__album=album)
+    filters, problem = read_filters(request)
+    scope = filters.apply(Photo.objects.ready(), request.user)
     page = library.library_page(scope, cursor=request.GET.get("before"), page_size=library.PAGE_SIZE)
     in_playlist = set(PlaylistItem.objects.filter(playlist=playlist).values_list("photo_id", flat=True))
     context = {
@@ -94,9 +92,11 @@ def playlist_add(request, pk):
         "page": page,
         "in_playlist": in_playlist,
         "albums": Album.objects.all(),
-        "album": album,
+        "filters": filters,
+        "problem": problem,
+        "more_url": link(reverse("playlist-add", args=[playlist.pk]), filters.query_string()),
     }
-    return render(request, "frames/playlist_add.html", context)
+    return render(request, "frames/playlist_add.html", context, status=400 if problem else 200)
 
 
 def playlist_choices(request):
@@ -108,7 +108,7 @@ def playlist_choices(request):
 @require_POST
 def playlist_add_selection(request):
     """The library toolbar's "Add to playlist": appends the selection (ids, or everything a view shows)."""
-    form = PlaylistSelectionForm(request.POST)
+    form = PlaylistSelectionForm(request.POST, user=request.user)
     if form.is_valid():
         playlist = form.cleaned_data["playlist"]
         added = playlists.add_photos(playlist=playlist, photo_ids=form.cleaned_data["photo_ids"])

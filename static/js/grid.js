@@ -4,7 +4,8 @@
 //   is left out: it comes with its page. Uploads, pushes, re-renders that learn the date taken, and Undo use it.
 // - Glowworm.grid.remove(ids) takes tiles out (moved to the trash, removed from an album), and empty headings.
 // - The page's "N photos" line (#library-count) follows `glowworm:photo-added` and `glowworm:count-changed`.
-// - One Tab stop for the whole grid (a roving tabindex): arrow keys, Home and End move, Space selects, Enter opens.
+// - One Tab stop for the whole grid (a roving tabindex): arrow keys, Home and End move, Space selects, Enter opens
+//   (F stars: favorites.js).
 (function () {
   "use strict";
 
@@ -29,12 +30,34 @@
 
   function isHeading(element) { return element.classList.contains("month-head"); }
 
-  // Headings left without tiles go.
+  // Headings left without tiles go, and so does a month's second heading (newer photos loaded above a page that
+  // began in the same month).
   function tidy(grid) {
+    var month = null;
     grid.querySelectorAll(".month-head").forEach(function (heading) {
       var next = heading.nextElementSibling;
       while (next && !next.matches(TILE) && !isHeading(next) && next.id !== "load-more") { next = next.nextElementSibling; }
-      if (!next || !next.matches(TILE) || next.dataset.month !== heading.dataset.month) { heading.remove(); }
+      if (!next || !next.matches(TILE) || next.dataset.month !== heading.dataset.month || heading.dataset.month === month) {
+        heading.remove();
+      } else {
+        month = heading.dataset.month;
+      }
+    });
+    rowEnds(grid);
+  }
+
+  // The justified layout's rows end at each month: a filler before every heading that follows tiles takes the
+  // space left in that month's last row, so its photos keep the row height (the layout is CSS only).
+  function rowEnds(grid) {
+    grid.querySelectorAll(":scope > .row-end").forEach(function (end) { end.remove(); });
+    grid.querySelectorAll(":scope > .month-head").forEach(function (heading) {
+      var before = heading.previousElementSibling;
+      while (before && !before.matches(TILE) && !isHeading(before)) { before = before.previousElementSibling; }
+      if (!before || !before.matches(TILE)) { return; }
+      var end = document.createElement("span");
+      end.className = "row-end";
+      end.setAttribute("aria-hidden", "true");
+      grid.insertBefore(end, heading);
     });
   }
 
@@ -103,7 +126,7 @@
       link.tabIndex = link === current ? 0 : -1;
       link.toggleAttribute("data-tab-stop", link === current);
     });
-    grid.querySelectorAll(".tile-select").forEach(function (box) { box.tabIndex = -1; });
+    grid.querySelectorAll(".tile-select, .tile-star").forEach(function (box) { box.tabIndex = -1; });
   }
 
   function focusTile(grid, tile) {
@@ -179,7 +202,7 @@
         if (current && current.parentNode === grid && current.matches(TILE)) { place(grid, current); }
       });
     });
-    grid.addEventListener("htmx:afterSettle", function () { tabStops(grid); });
+    grid.addEventListener("htmx:afterSettle", function () { tidy(grid); tabStops(grid); });
   });
 
   // Undo: the restored tiles go back where they were (by their sort key). A push may have put one back already.

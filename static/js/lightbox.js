@@ -372,6 +372,9 @@
     if (element && element.dataset && element.dataset.status) { refreshStageWhenReady(element); }
   });
 
+  // A star changed: the cached photo views show the old one.
+  document.addEventListener("glowworm:favorite-changed", function () { cache.clear(); });
+
   document.addEventListener("keydown", function (event) {
     if (!article() || event.altKey || event.ctrlKey || event.metaKey) { return; }
     if (document.querySelector("dialog[open]")) { return; }

@@ -17,7 +17,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("gallery", "0016_stored_file_location"),
+        ("gallery", "0017_photo_caption"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
