@@ -58,11 +58,19 @@ test: $(VENV)/.dev $(MYSQL_STAMP)
 test-unit: $(VENV)/.dev
 	$(PY) -m pytest -m "not live and not browser" $(PYTEST_ARGS)
 
-# Naive Pillow vs pyvips vs our engine; prints the table kept in docs/performance.md (takes a few minutes).
+# Naive Pillow vs pyvips vs sharp vs our engine; prints the table kept in docs/performance.md (takes a few minutes).
 # pyvips is an sdist too: built like mysqlclient, against the locked setuptools and cffi. Without pkgconfig it
 # builds no C binding of its own, and needs none: pyvips-binary brings libvips and the binding.
+# sharp (bench/node/, npm ci from its package-lock) joins when there is a Node: 0.35 needs Node >= 20.9, so an older
+# Node (Debian 12's 18) gets sharp 0.34, and the bench prints which it timed.
 bench: $(VENV)/.dev
 	$(PIP_INSTALL) --no-build-isolation -r requirements-bench.txt
+	@if ! command -v node >/dev/null; then echo "bench: no node on PATH, sharp is left out"; \
+	elif node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a == 20 && b >= 9) ? 0 : 1)'; then \
+		cd bench/node && npm ci --silent --no-audit --no-fund; \
+	else echo "bench: Node $$(node --version) is older than 20.9, so sharp 0.34 instead of 0.35"; \
+		cd bench/node && npm ci --silent --no-audit --no-fund --ignore-scripts && npm install --silent --no-save --no-audit --no-fund sharp@0.34; \
+	fi
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 lint: $(VENV)/.dev

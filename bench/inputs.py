@@ -35,10 +35,19 @@ def _photo_like(width: int, height: int, seed: int) -> Image.Image:
 
 
 def jpeg_24mp() -> Path:
-    path = CACHE / "photo-24mp.jpg"
+    return _camera_jpeg("photo-24mp.jpg", 6000, 4000, seed=24)
+
+
+def jpeg_12mp() -> Path:
+    """A phone-sized photo (4000x3000): the drops of bench/ingest.py and bench/load.py."""
+    return _camera_jpeg("photo-12mp.jpg", 4000, 3000, seed=12)
+
+
+def _camera_jpeg(name: str, width: int, height: int, seed: int) -> Path:
+    path = CACHE / name
     if not path.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
-        image = _photo_like(6000, 4000, seed=24)
+        image = _photo_like(width, height, seed=seed)
         exif = Image.Exif()
         exif[0x010F] = "Glowworm"
         exif[0x0110] = "Bench Camera"

@@ -28,7 +28,7 @@ VARIANTS = (("thumb", 400, 267), ("thumb2x", 800, 533), ("preview", 2048, 1365),
 def build(photo_count: int) -> None:
     from django.contrib.auth import get_user_model
 
-    from gallery.models import Album, AlbumPhoto, Photo, Variant
+    from gallery.models import Album, AlbumPhoto, Photo, Variant, month_of
 
     rng = random.Random(4)
     start = datetime(2014, 1, 1, tzinfo=UTC)
@@ -48,6 +48,8 @@ def build(photo_count: int) -> None:
                 status=Photo.Status.READY,
                 taken_at=taken,
                 created_at=created,
+                library_at=taken or created,  # as Photo.save() keeps them; bulk_create does not call it
+                library_month=month_of(taken or created),
                 phash=f"{rng.getrandbits(64):016x}",
                 placeholder="data:image/webp;base64," + "A" * 120,
             )  # fmt: skip

@@ -10,8 +10,9 @@ Usage: python -m bench.run [--rounds N]
 from __future__ import annotations
 
 import argparse
+import base64
+import functools
 import gc
-import io
 import json
 import os
 import statistics
@@ -22,9 +23,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyvips
-from PIL import Image, ImageOps
+from PIL import Image
 
 from bench import inputs, metrics
+from bench.legacy import LEGACY, naive_pillow
 from processing import imaging
 from processing.specs import THUMBNAIL, VARIANT, Spec, build_specs
 
@@ -32,14 +34,6 @@ ROOT = Path(__file__).resolve().parent.parent
 MAX_PIXELS = 150_000_000
 DEFAULT_DISPLAY_SIZES = [(1080, 1920), (1920, 1080), (2160, 3840), (3840, 2160)]
 
-# The previous product's output set: JPEG q85 thumbnails in 150/300/600 boxes and two display variants.
-LEGACY = (
-    Spec("legacy-150", 150, 150, "JPEG", 85, THUMBNAIL),
-    Spec("legacy-300", 300, 300, "JPEG", 85, THUMBNAIL),
-    Spec("legacy-600", 600, 600, "JPEG", 85, THUMBNAIL),
-    Spec("legacy-1080x1920", 1080, 1920, "JPEG", 85, VARIANT),
-    Spec("legacy-2160x3840", 2160, 3840, "JPEG", 85, VARIANT),
-)
 FULL = build_specs(DEFAULT_DISPLAY_SIZES, "JPEG")
 
 # pyvips' operation cache would turn every run after the first into a lookup.
@@ -48,18 +42,6 @@ pyvips.cache_set_max_mem(0)
 pyvips.cache_set_max_files(0)
 
 Produced = Iterator[tuple[Spec, bytes]]
-
-
-def naive_pillow(path: Path, specs: tuple[Spec, ...]) -> Produced:
-    """(a) What the previous product did: open the original for every output, LANCZOS from full size."""
-    for spec in specs:
-        with Image.open(path) as image:
-            upright = ImageOps.exif_transpose(image).convert("RGB")
-        size = imaging.fit_inside(upright.size, (spec.width, spec.height))
-        out = upright.resize(size, Image.Resampling.LANCZOS)
-        buffer = io.BytesIO()
-        out.save(buffer, "JPEG", quality=spec.quality)
-        yield spec, buffer.getvalue()
 
 
 def vips_thumbnail(path: Path, specs: tuple[Spec, ...]) -> Produced:
@@ -94,17 +76,91 @@ def ours(path: Path, specs: tuple[Spec, ...]) -> Produced:
             yield output.spec, output.data
 
 
-METHODS: dict[str, tuple[str, Callable[[Path, tuple[Spec, ...]], Produced], tuple[Spec, ...]]] = {
+class Sharp:
+    """sharp (libvips for Node; bench/node/, installed by `make bench` with npm ci) in one long-lived node process,
+    asked one job at a time: Node's start-up is never timed, and its times sit in the same rounds as ours."""
+
+    SCRIPT = ROOT / "bench" / "node" / "sharp.mjs"
+    _process: subprocess.Popen | None = None
+    versions: dict = {}
+
+    @classmethod
+    def ask(cls, request: dict) -> dict:
+        if cls._process is None:
+            if not (ROOT / "bench" / "node" / "node_modules" / "sharp").exists():
+                raise Unavailable("sharp is not installed (make bench runs npm ci in bench/node/)")
+            cls._process = subprocess.Popen(
+                ["node", str(cls.SCRIPT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+            )
+            cls.versions = json.loads(cls._process.stdout.readline())
+        cls._process.stdin.write(json.dumps(request) + "\n")
+        answer = json.loads(cls._process.stdout.readline())
+        if "error" in answer:
+            raise Unavailable(f"sharp: {answer['error'].strip().splitlines()[-1]}")  # one line for the table
+        return answer
+
+
+def sharp_request(path: Path, specs: tuple[Spec, ...], mode: str) -> dict:
+    request = {
+        "path": str(path),
+        "mode": mode,
+        "specs": [{"name": s.name, "width": s.width, "height": s.height, "format": s.format, "quality": s.quality}
+                  for s in specs],
+    }  # fmt: skip
+    if mode == "decode-once":
+        largest = max(specs, key=lambda spec: spec.width * spec.height)
+        request["decode"] = [largest.width, largest.height]
+    return request
+
+
+@functools.lru_cache(maxsize=8)  # Pillow reads a whole PNG to find its EXIF: once per input is enough
+def immich_shape(path: Path) -> tuple[Spec, ...]:
+    """Immich's thumbnail job for this photo: a preview whose short edge is 1440 px (JPEG q80) and a thumbnail
+    whose short edge is 250 px (WebP q80), never enlarged; as boxes our specs (and sharp's fit: inside) understand."""
+    with Image.open(path) as image:
+        width, height = image.size
+        if image.getexif().get(ORIENTATION) in (5, 6, 7, 8):  # stored on its side
+            width, height = height, width
+
+    def short_edge(edge: int) -> tuple[int, int]:
+        scale = min(1.0, edge / min(width, height))
+        return max(1, round(width * scale)), max(1, round(height * scale))
+
+    return (
+        Spec("immich-thumbnail", *short_edge(250), "WEBP", 80, THUMBNAIL),
+        Spec("immich-preview", *short_edge(1440), "JPEG", 80, VARIANT),
+    )
+
+
+Specs = tuple[Spec, ...] | Callable[[Path], tuple[Spec, ...]]
+
+METHODS: dict[str, tuple[str, Callable[[Path, tuple[Spec, ...]], Produced], Specs]] = {
     "a": ("(a) naive Pillow, legacy set", naive_pillow, LEGACY),
     "b": ("(b) pyvips thumbnail, legacy set", vips_thumbnail, LEGACY),
     "c": ("(c) ours, legacy set", ours, LEGACY),
+    "d": ("(d) sharp, legacy set", "per-output", LEGACY),
     "full": ("ours, full spec table", ours, FULL),
+    "immich-sharp": ("sharp, Immich's job shape", "decode-once", immich_shape),
+    "immich-ours": ("ours, Immich's job shape", ours, immich_shape),
 }
+ORIENTATION = 0x0112
+SHARP_RATIOS = {"c": "d", "immich-ours": "immich-sharp"}  # ours / sharp, same specs, same rounds
+
+
+def specs_of(method: str, path: Path) -> tuple[Spec, ...]:
+    specs = METHODS[method][2]
+    return specs(path) if callable(specs) else specs
 
 
 def timed(method: str, path: Path) -> tuple[dict[str, float], list[tuple[Spec, bytes]]]:
     """Wall and CPU seconds (all threads of this process), in total and to the first output; the outputs."""
-    _, function, specs = METHODS[method]
+    _, function, _ = METHODS[method]
+    specs = specs_of(method, path)
+    if isinstance(function, str):  # sharp, timed in its own process
+        answer = Sharp.ask(sharp_request(path, specs, function))
+        by_name = {spec.name: spec for spec in specs}
+        outputs = [(by_name[o["name"]], base64.b64decode(o["data"])) for o in answer["outputs"]]
+        return {key: answer[key] / 1000 for key in ("wall", "cpu", "first_wall", "first_cpu")}, outputs
     start_wall, start_cpu = time.perf_counter(), time.process_time()
     first: dict[str, float] = {}
     outputs = []
@@ -171,6 +227,11 @@ def main() -> None:
         f"pyvips {pyvips.__version__} (libvips {pyvips.version(0)}.{pyvips.version(1)}.{pyvips.version(2)}), ", end=""
     )
     print(f"Pillow {Image.__version__}, {os.cpu_count()} CPUs, {args.rounds} interleaved rounds", flush=True)
+    try:
+        Sharp.ask(sharp_request(inputs.jpeg_24mp(), LEGACY[:1], "per-output"))  # start it, and say which
+        print(f"sharp {Sharp.versions['sharp']} (libvips {Sharp.versions['vips']}), Node {Sharp.versions['node']}")
+    except (Unavailable, OSError) as exc:
+        print(f"sharp: not measured ({exc})")
     rows = []
     for label, path in inputs.all_inputs():
         with Image.open(path) as image:
@@ -213,35 +274,42 @@ def main() -> None:
                             median("c", "wall") / median(other, "wall"),
                             median("c", "cpu") / median(other, "cpu"),
                         ]
-            row["rss"] = peak_rss_above_idle(method, path)
+            row["rss"] = None if isinstance(METHODS[method][1], str) else peak_rss_above_idle(method, path)
             row["decoded"] = decoded_bytes
             row["ssim"] = min_ssim(path, last_outputs[method], full)
-            if method in ("c", "full"):
-                row["pixel_ssim"] = min_pixel_ssim(path, METHODS[method][2], full)
+            if method in ("c", "full", "immich-ours"):
+                row["pixel_ssim"] = min_pixel_ssim(path, specs_of(method, path), full)
+            if method in SHARP_RATIOS and SHARP_RATIOS[method] not in unavailable:
+                sharp = SHARP_RATIOS[method]
+                row["ours/sharp"] = [
+                    median(method, "wall") / median(sharp, "wall"),
+                    median(method, "cpu") / median(sharp, "cpu"),
+                ]
             rows.append(row)
             print(f"  measured {label}: {METHODS[method][0]}", file=sys.stderr, flush=True)
         del full
     print()
     print(
         "| input | method | median wall ms (min-max) | median CPU ms | c/a wall (CPU) | c/b wall (CPU) "
-        "| first output wall (CPU) ms | peak RSS above idle MB (x decoded RGB) | min SSIM vs LANCZOS: output "
-        "| before encoding |"
+        "| ours/sharp wall (CPU) | first output wall (CPU) ms | peak RSS above idle MB (x decoded RGB) "
+        "| min SSIM vs LANCZOS: output | before encoding |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         if "unavailable" in row:
-            print(f"| {row['input']} | {row['method']} | n/a: {row['unavailable']} | | | | | | | |")
+            print(f"| {row['input']} | {row['method']} | n/a: {row['unavailable']} | | | | | | | | |")
             continue
 
         def ratio(key: str, row: dict = row) -> str:
             return f"{row[key][0]:.2f} ({row[key][1]:.2f})" if key in row else ""
 
         pixel_ssim = f"{row['pixel_ssim']:.4f}" if "pixel_ssim" in row else ""
+        rss = f"{row['rss'] / 1e6:.0f} ({row['rss'] / row['decoded']:.2f}x)" if row["rss"] is not None else "(node)"
         print(
             f"| {row['input']} | {row['method']} | {row['wall']:.0f} ({row['wall_spread'][0]:.0f}-"
             f"{row['wall_spread'][1]:.0f}) | {row['cpu']:.0f} | {ratio('c/a')} | {ratio('c/b')} "
-            f"| {row['first_wall']:.0f} ({row['first_cpu']:.0f}) | {row['rss'] / 1e6:.0f} "
-            f"({row['rss'] / row['decoded']:.2f}x) | {row['ssim']:.4f} | {pixel_ssim} |"
+            f"| {ratio('ours/sharp')} | {row['first_wall']:.0f} ({row['first_cpu']:.0f}) | {rss} "
+            f"| {row['ssim']:.4f} | {pixel_ssim} |"
         )
     (inputs.CACHE / "results.json").write_text(json.dumps(rows, indent=1))
 

@@ -7,7 +7,6 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
-from django.db.models.functions import Coalesce
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -44,11 +43,11 @@ class PhotoQuerySet(models.QuerySet):
         return self.order_by("-created_at", "-id")
 
     def with_sort_date(self):
-        """Annotate `sort_at`: when the photo was taken, else when it was uploaded."""
-        return self.annotate(sort_at=Coalesce("taken_at", "created_at"))
+        """Annotate `sort_at`: when the photo was taken, else when it was uploaded (the stored Photo.library_at)."""
+        return self.annotate(sort_at=models.F("library_at"))
 
     def library_order(self):
-        """Newest first by date taken (upload time when unknown), matching the `photo_library_order` index."""
+        """Newest first by date taken (upload time when unknown), matching the `photo_library_in_order` index."""
         return self.with_sort_date().order_by("-sort_at", "-id")
 
     def in_trash(self):
@@ -104,7 +103,10 @@ class Photo(models.Model):
     taken_date = models.DateField(null=True, blank=True, db_index=True, editable=False)
     # month_of(taken_at or created_at), kept by save() and by the renderer when it reads the date taken: the grid's
     # month headings, and the date scrubber's counts as a plain GROUP BY (no time-zone functions in the database).
-    library_month = models.DateField(null=True, blank=True, db_index=True, editable=False)
+    library_month = models.DateField(null=True, blank=True, editable=False)  # indexed after trashed_at (Meta)
+    # taken_at or else created_at, kept beside them like library_month: the library's order as a plain indexed
+    # column, since MariaDB has no index on an expression (it sorted 100,000 rows for every page).
+    library_at = models.DateTimeField(null=True, blank=True, editable=False)
     camera_make = models.CharField(max_length=100, blank=True)
     camera_model = models.CharField(max_length=100, blank=True)
     lens = models.CharField(max_length=150, blank=True)
@@ -138,7 +140,12 @@ class Photo(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(Coalesce("taken_at", "created_at").desc(), models.F("id").desc(), name="photo_library_order")
+            # trashed_at first: the library is "trashed_at IS NULL", and SQLite without statistics otherwise walks
+            # the trashed_at index and sorts 100,000 rows; MariaDB reads this one in order as well.
+            models.Index(fields=["trashed_at", "-library_at", "-id"], name="photo_library_in_order"),
+            # The date scrubber's GROUP BY library_month over the library (trashed_at IS NULL) read from the index
+            # alone: 100,000 photos counted without touching a row.
+            models.Index(fields=["trashed_at", "library_month"], name="photo_month_in_library"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(rotation__in=(0, 90, 180, 270)), name="photo_rotation_quarter")
@@ -148,10 +155,11 @@ class Photo(models.Model):
         return self.original_name or f"Photo {self.pk}"
 
     def save(self, *args, **kwargs):
-        self.library_month = month_of(self.taken_at or self.created_at)
+        self.library_at = self.taken_at or self.created_at
+        self.library_month = month_of(self.library_at)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"taken_at", "created_at"} & set(update_fields):
-            kwargs["update_fields"] = {*update_fields, "library_month"}
+            kwargs["update_fields"] = {*update_fields, "library_month", "library_at"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

@@ -8,6 +8,13 @@ from rq.serializers import JSONSerializer
 import gallery.cron  # noqa: F401  (the trash empties itself, every hour)
 import gallery.frames.cron  # noqa: F401  (the frame schedules, every minute)
 import processing.cron  # noqa: F401  (the sweeper)
+from glowworm import query_statistics
+
+# SQLite's planner statistics, every six hours (a library's shape changes slowly).
+rq_cron.register(
+    query_statistics.refresh, "default", interval=6 * 3600, job_timeout=600, ttl=3600, result_ttl=600,
+    name="glowworm-query-statistics",
+)  # fmt: skip
 
 
 class JSONQueue(Queue):

@@ -143,7 +143,12 @@ def rescue_key(photo_id: int) -> str:
 def render_state(photo_id: int, live: liveness.LiveJobs | None = None) -> str:
     """LIVE, DEAD or UNKNOWN: is some job (or a `reprocess --sync` process) going to finish this photo's render?"""
     live = live or liveness.LiveJobs(render_queues(), ids=chain_job_ids(photo_id))
-    states = [live.state(job_id) for job_id in chain_job_ids(photo_id)]
+    states = []
+    for job_id in chain_job_ids(photo_id):
+        states.append(live.state(job_id))
+        if states[-1] == liveness.LIVE:
+            # Enough: a sweep over thousands of queued photos then asks Redis nothing per photo.
+            return liveness.LIVE
     states.append(liveness.SyncRender.state(photo_id, live.connection))
     return liveness.combined(states)
 
@@ -547,7 +552,8 @@ def _render(photo_id: int, *, stages: list[str], missing_only: bool) -> str:
                         if fields["gps_latitude"] is None and fields["gps_longitude"] is None:
                             if photo.gps_latitude is not None:
                                 del fields["gps_latitude"], fields["gps_longitude"]
-                        fields["library_month"] = month_of(fields.get("taken_at", photo.taken_at) or photo.created_at)
+                        fields["library_at"] = fields.get("taken_at", photo.taken_at) or photo.created_at
+                        fields["library_month"] = month_of(fields["library_at"])
                         # The user's quarter turns (Photo.rotation) come on top of the EXIF orientation.
                         turned = photo.rotation in (90, 270)
                         Photo.all_objects.filter(pk=photo_id).update(

@@ -30,10 +30,11 @@ def test_the_picker_marks_what_is_in_the_album_in_a_fixed_number_of_queries(
     album = albums.create_album(name="A")
     albums.add_photos(album=album, photo_ids=[photos[0].pk])
     client_logged_in.get("/")
-    with django_assert_num_queries(8):  # session + user, album, photos, variants, members, count, filter albums
+    # session + user, album, page ids, photos, variants, members, count, filter albums
+    with django_assert_num_queries(9):
         html = client_logged_in.get(f"/albums/{album.pk}/add/").content.decode()
     assert len(re.findall(r'<figure class="tile', html)) == count
     assert html.count("In the album") == 1
     cursor = Cursor(aware(2030, 1, 1), 10**9).encode()
-    with django_assert_num_queries(6):  # a next page: session + user, album, photos, variants, members
+    with django_assert_num_queries(7):  # next page: session + user, album, page ids, photos, variants, members
         client_logged_in.get(f"/albums/{album.pk}/add/?before={cursor}", HTTP_HX_REQUEST="true")

@@ -47,8 +47,9 @@ def test_library_page_query_count_does_not_grow_with_page_size(
     for day in range(count):
         make_photo_row(taken_at=aware(2024, 1 + day % 12, 1 + day % 28))
     client_logged_in.get("/")  # warm the session
-    # session + user, totals, albums, photos, variants, the filter bar's albums, the scrubber's months, on this day
-    with django_assert_num_queries(9):
+    # session + user, totals, albums, the page's ids, photos, variants, the filter bar's albums, the scrubber's
+    # months, on this day
+    with django_assert_num_queries(10):
         response = client_logged_in.get("/")
     assert len(tile_ids(response.content.decode())) == count
 
@@ -304,10 +305,10 @@ def test_album_page_and_next_pages_have_fixed_query_counts(client_logged_in, dja
     album = albums.create_album(name="A")
     albums.add_photos(album=album, photo_ids=[p.pk for p in photos])
     client_logged_in.get("/")
-    # session + user, album, photos, variants, membership count, albums for the toolbar
-    with django_assert_num_queries(7):
+    # session + user, album, the page's ids, photos, variants, membership count, albums for the toolbar
+    with django_assert_num_queries(8):
         assert len(tile_ids(client_logged_in.get(album.get_absolute_url()).content.decode())) == count
     cursor = library.Cursor(aware(2030, 1, 1), 10**9).encode()
-    with django_assert_num_queries(4):  # session + user, photos, variants
+    with django_assert_num_queries(5):  # session + user, the page's ids, photos, variants
         html = client_logged_in.get(f"/?before={cursor}", HTTP_HX_REQUEST="true").content.decode()
     assert len(tile_ids(html)) == count

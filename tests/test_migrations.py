@@ -177,3 +177,26 @@ def test_photos_from_before_library_month_get_theirs_in_the_servers_time_zone(se
     months = dict(Photo.objects.values_list("pk", "library_month"))
     assert str(months[ids["taken"]]) == "2024-02-01"
     assert str(months[ids["uploaded"]]) == "2023-05-01"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_photos_from_before_library_at_are_ordered_by_date_taken_else_upload():
+    try:
+        apps = migrate([("gallery", "0017_photo_caption")])
+        Photo_ = apps.get_model("gallery", "Photo")
+        taken = Photo_.objects.create(
+            sha256="t".ljust(64, "0"), original="originals/t.jpg", format="JPEG", file_size=1, width=1, height=1,
+            taken_at=datetime(2020, 5, 1, tzinfo=UTC), created_at=datetime(2025, 1, 1, tzinfo=UTC),
+        ).pk  # fmt: skip
+        uploaded = Photo_.objects.create(
+            sha256="u".ljust(64, "0"), original="originals/u.jpg", format="JPEG", file_size=1, width=1, height=1,
+            created_at=datetime(2022, 2, 2, tzinfo=UTC),
+        ).pk  # fmt: skip
+        migrate()
+    finally:
+        migrate()
+    assert dict(Photo.objects.values_list("pk", "library_at")) == {
+        taken: datetime(2020, 5, 1, tzinfo=UTC),
+        uploaded: datetime(2022, 2, 2, tzinfo=UTC),
+    }
+    assert list(Photo.objects.library_order().values_list("pk", flat=True)) == [uploaded, taken]

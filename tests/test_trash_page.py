@@ -32,7 +32,7 @@ def test_trash_page_query_count_does_not_grow(client_logged_in, django_assert_nu
     photos = [make_photo_row(taken_at=aware(2024, 1 + n % 12, 1 + n % 28)) for n in range(count)]
     trash.trash_photos(photo_ids=[p.pk for p in photos])
     client_logged_in.get("/")
-    with django_assert_num_queries(5):  # session + user, photos, variants, count
+    with django_assert_num_queries(6):  # session + user, page ids, photos, variants, count
         assert len(tile_ids(client_logged_in.get("/trash/").content.decode())) == count
 
 

@@ -7,14 +7,16 @@ ask again.
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db.models import Q
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 
@@ -76,7 +78,54 @@ def needed_size(photo_width: int, photo_height: int, cell_width: int, cell_heigh
     return round(photo_width * scale), round(photo_height * scale)
 
 
-def choose_variant(photo: Photo, variants: list[Variant], cell: tuple[int, int]) -> tuple[Variant | None, bool]:
+@dataclass(slots=True)
+class ShownVariant:
+    """A variant as a frame chooses between them: plain values, as a 10,000-photo playlist has 40,000 of them and a
+    model instance each would cost seconds."""
+
+    pk: int
+    name: str
+    file: str
+    width: int
+    height: int
+
+
+@dataclass(slots=True)
+class ShownPhoto:
+    pk: int
+    width: int
+    height: int
+    status: str
+    variants_by_name: dict[str, ShownVariant] = field(default_factory=dict)
+
+
+# How a photo is in a playlist: as an item of its own, or in an album the playlist follows.
+PLAYLIST_ROUTES = ("playlist_items__playlist", "album_memberships__album__playlist_links__playlist")
+
+
+def shown_photos(playlist: Playlist) -> dict[int, ShownPhoto]:
+    """The playlist's photos that are not failed and have a variant, with their variants: one join per route from
+    the variant rows to the playlist, never a list of thousands of ids sent back to the database."""
+    photos: dict[int, ShownPhoto] = {}
+    for route in PLAYLIST_ROUTES:
+        variants = (
+            Variant.objects.filter(**{f"photo__{route}": playlist}, photo__trashed_at__isnull=True)
+            .exclude(photo__status=Photo.Status.FAILED)
+            .order_by()  # no sort of 40,000 rows: choose_variant picks by size, whatever the order
+            .values_list("pk", "photo_id", "name", "file", "width", "height", "photo__width", "photo__height",
+                         "photo__status")
+        )  # fmt: skip
+        for pk, photo_id, name, file, width, height, photo_width, photo_height, status in variants:
+            photo = photos.get(photo_id)
+            if photo is None:
+                photo = photos[photo_id] = ShownPhoto(photo_id, photo_width, photo_height, status)
+            photo.variants_by_name[name] = ShownVariant(pk, name, file, width, height)
+    return photos
+
+
+def choose_variant(
+    photo: ShownPhoto, variants: list[ShownVariant], cell: tuple[int, int]
+) -> tuple[ShownVariant | None, bool]:
     """The smallest variant that covers the cell, else the largest there is. Returns (variant, covers)."""
     if not variants or not photo.width or not photo.height:
         return None, False
@@ -88,24 +137,37 @@ def choose_variant(photo: Photo, variants: list[Variant], cell: tuple[int, int])
     return max(variants, key=lambda v: v.width * v.height), False
 
 
-def variant_url(variant: Variant) -> str:
-    return reverse("frame-variant", args=[variant.pk, variant.file.rsplit("/", 1)[-1]])
+URL_SAFE = "/~:@!$&'()*+,;="  # what reverse() leaves unquoted in a path
 
 
-def _captions(playlist: Playlist, photos: list[Photo], zone: ZoneInfo) -> dict[int, str]:
+@functools.lru_cache(maxsize=8)
+def _variant_url_prefix(script_prefix: str) -> str:
+    return reverse("frame-variant", args=[0, "name"]).removesuffix("0/name")
+
+
+def variant_url(variant: Variant | ShownVariant, prefix: str | None = None) -> str:
+    # A slide list holds thousands of these: reverse() once per script prefix, then concatenate (as reverse quotes).
+    prefix = prefix or _variant_url_prefix(get_script_prefix())
+    return f"{prefix}{variant.pk}/{quote(variant.file.rsplit('/', 1)[-1], safe=URL_SAFE)}"
+
+
+def _captions(playlist: Playlist, photos: list[ShownPhoto], zone: ZoneInfo) -> dict[int, str]:
     # Only albums the playlist follows: a caption never names an album the frame was not given.
     albums: dict[int, str] = {}
     for photo_id, name in (
-        AlbumPhoto.objects.filter(photo__in=photos, album__playlist_links__playlist=playlist)
+        AlbumPhoto.objects.filter(album__playlist_links__playlist=playlist)
         .order_by("album__name", "album_id")
         .values_list("photo_id", "album__name")
     ):
         albums.setdefault(photo_id, name)
+    taken: dict[int, datetime] = {}
+    for route in PLAYLIST_ROUTES:
+        taken.update(Photo.objects.filter(**{route: playlist}, taken_at__isnull=False).values_list("pk", "taken_at"))
     captions = {}
     for photo in photos:
         parts = []
-        if photo.taken_at:
-            parts.append(date_format(photo.taken_at.astimezone(zone), "j F Y"))
+        if photo.pk in taken:
+            parts.append(date_format(taken[photo.pk].astimezone(zone), "j F Y"))
         if photo.pk in albums:
             parts.append(albums[photo.pk])
         captions[photo.pk] = " · ".join(parts)
@@ -125,7 +187,7 @@ class FrameState:
     message: dict  # what the slideshow gets, as JSON: no metadata beyond the caption, no original or API URLs
     screen: tuple[int, int]
     # Ready photos shown with a variant smaller than their cell (the frame shows the next-best one meanwhile).
-    lacking: list[Photo] = field(default_factory=list)
+    lacking: list[ShownPhoto] = field(default_factory=list)
 
 
 def read_state(frame: Frame, *, now: datetime | None = None) -> FrameState:
@@ -154,10 +216,11 @@ def read_state(frame: Frame, *, now: datetime | None = None) -> FrameState:
     if playlist.shuffle:
         # Stable for a frame until the playlist changes, so a reconnect does not reshuffle what is on screen.
         random.Random(f"{frame.pk}:{playlist.pk}:{playlist.updated_at.isoformat()}").shuffle(ids)
-    photos = Photo.objects.filter(pk__in=ids).exclude(status=Photo.Status.FAILED).prefetch_related("variants").in_bulk()
-    ordered = [photos[pk] for pk in ids if pk in photos and photos[pk].variants_by_name]
+    photos = shown_photos(playlist)
+    ordered = [photos[pk] for pk in ids if pk in photos]
     layout = slides.pair([slides.Shape(p.pk, p.width, p.height) for p in ordered], portrait_frame=screen[1] > screen[0])
     captions = _captions(playlist, ordered, zone_of(frame)) if playlist.captions else {}
+    url_prefix = _variant_url_prefix(get_script_prefix())
     for slide in layout:
         entries = []
         for photo_id in slide.ids:
@@ -170,7 +233,7 @@ def read_state(frame: Frame, *, now: datetime | None = None) -> FrameState:
             entries.append(
                 {
                     "id": photo.pk,
-                    "src": variant_url(variant),
+                    "src": variant_url(variant, url_prefix),
                     "width": variant.width,
                     "height": variant.height,
                     "caption": captions.get(photo.pk, ""),

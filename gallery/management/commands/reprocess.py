@@ -17,6 +17,7 @@ from processing import jobs, sweeper
 from processing.specs import THUMBNAIL, VARIANT
 
 ONLY_CHOICES = {"thumbnails": THUMBNAIL, "variants": VARIANT}
+MISSING_CHUNK = 2000  # photos per query (with their variants) when looking for missing outputs
 
 
 def progress_bar(done: int, total: int, width: int = 30) -> str:
@@ -55,6 +56,7 @@ class Command(BaseCommand):
         mode.add_argument("--sync", action="store_true", help="Render in this process, one photo at a time")
 
     def handle(self, *args, **options):
+        self.planned: dict[int, list] = {}
         stages = [ONLY_CHOICES[options["only"]]] if options["only"] else None
         missing_only = options["missing"]
         photos = self.select(options, stages)
@@ -67,7 +69,9 @@ class Command(BaseCommand):
             wanted = jobs.wanted_display_sizes([photo.pk for photo in photos])
             with storage.listed():
                 for photo in photos:
-                    specs = jobs.specs_for(photo, stages=stages, missing_only=missing_only, wanted=wanted)
+                    specs = self.planned.get(photo.pk) or jobs.specs_for(
+                        photo, stages=stages, missing_only=missing_only, wanted=wanted
+                    )
                     names = ", ".join(spec.name for spec in specs)
                     self.stdout.write(f"photo {photo.pk} {photo} [{photo.status}]: would render {names}")
             self.stdout.write(f"{total} photo{'s' if total != 1 else ''} would be re-rendered ({what}).")
@@ -114,13 +118,18 @@ class Command(BaseCommand):
         if options["since"]:
             photos = photos.filter(created_at__gte=self.parse_since(options["since"]))
         if options["missing"]:
-            ready = list(photos.filter(status=Photo.Status.READY))
+            ready = photos.filter(status=Photo.Status.READY)
             # The display sizes frames need, asked once for all of them (frames answer per frame, not per photo).
-            wanted = jobs.wanted_display_sizes([photo.pk for photo in ready])
+            wanted = jobs.wanted_display_sizes(list(ready.values_list("pk", flat=True)))
+            lacking = []
             with storage.listed():  # media in a bucket: one listing, not a request per file
-                photos = [
-                    photo for photo in ready if jobs.specs_for(photo, stages=stages, missing_only=True, wanted=wanted)
-                ]
+                # In slices, so a library of 100,000 never holds every photo and variant row in memory at once.
+                for photo in ready.iterator(chunk_size=MISSING_CHUNK):
+                    specs = jobs.specs_for(photo, stages=stages, missing_only=True, wanted=wanted)
+                    if specs:
+                        self.planned[photo.pk] = specs  # --dry-run lists these, not looking at every file twice
+                        lacking.append(photo)
+            return lacking
         return list(photos)
 
     def album_photo_ids(self, name: str):
