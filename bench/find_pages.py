@@ -11,14 +11,12 @@ Usage: python -m bench.find_pages [--photos N] [--rounds N]
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
-import sys
 import tempfile
 import time
 
-from bench.library_page import ROOT, VARIANTS, build
+from bench.library_page import VARIANTS, build, set_up_django
 
 
 def main() -> None:
@@ -28,18 +26,7 @@ def main() -> None:
     args = parser.parse_args()
 
     directory = tempfile.mkdtemp(prefix="gw-bench-find-")
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="glowworm.settings",
-        SECRET_KEY="bench-only",
-        DATABASE_URL=f"sqlite:///{directory}/bench.sqlite3",
-        GLOWWORM_VAR_DIR=directory,
-        ALLOWED_HOSTS="testserver",
-        STATIC_ROOT=f"{directory}/static",
-    )
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
+    set_up_django(directory, STATIC_ROOT=f"{directory}/static")
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from bench.stack import multipart, unique_copy
+
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 20
 
@@ -51,21 +53,6 @@ def photo_like_jpeg(target_bytes: int = 12_000_000) -> bytes:
         if buffer.tell() >= target_bytes:
             break
     return buffer.getvalue()
-
-
-def multipart(data: bytes, name: str) -> tuple[bytes, str]:
-    boundary = secrets.token_hex(16)
-    head = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
-        "Content-Type: image/jpeg\r\n\r\n"
-    ).encode()
-    return head + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
-
-
-def unique_variant(jpeg: bytes, index: int) -> bytes:
-    # A JPEG comment segment right after SOI: same pixels, different SHA-256, so no upload is a duplicate.
-    comment = f"glowworm bench {index} {secrets.token_hex(8)}".encode()
-    return jpeg[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + jpeg[2:]
 
 
 def main() -> None:
@@ -104,7 +91,7 @@ def main() -> None:
         print(f"input: 6000x4000 JPEG, {len(jpeg) / 1e6:.1f} MB")
         timings, thumbnail_times = [], []
         for index in range(RUNS):
-            body, content_type = multipart(unique_variant(jpeg, index), f"bench-{index}.jpg")
+            body, content_type = multipart(unique_copy(jpeg, index), f"bench-{index}.jpg")
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             started = time.perf_counter()
             connection.request(
@@ -164,7 +151,7 @@ def browser_timing(base: str, jpeg: bytes) -> None:
         page.wait_for_timeout(500)  # websocket connects
         for index in range(5):
             path = Path(folder) / f"browser-{index}.jpg"
-            path.write_bytes(unique_variant(jpeg, 1000 + index))
+            path.write_bytes(unique_copy(jpeg, 1000 + index))
             known = set(page.eval_on_selector_all("#grid [data-photo-id]", "els => els.map(e => e.id)"))
             started = time.perf_counter()
             page.set_input_files("input[type=file]", str(path))

@@ -6,6 +6,8 @@ from django.utils.html import format_html
 
 from gallery.models import Photo
 
+TILE_TEMPLATE = "gallery/_photo.html"
+
 
 def photo_fragments(photo_ids: list[int], *, after_id: int | None = None, limit: int = 500) -> str:
     """Tiles of these photos (and of photos newer than after_id) in the library; for those no longer in it
@@ -16,6 +18,6 @@ def photo_fragments(photo_ids: list[int], *, after_id: int | None = None, limit:
     photos = list(Photo.objects.filter(condition).prefetch_related("variants").order_by("id")[:limit])
     shown = {photo.pk for photo in photos}
     gone = [pk for pk in dict.fromkeys(photo_ids) if pk not in shown][:limit]
-    return "".join(render_to_string("gallery/_photo.html", {"photo": photo}) for photo in photos) + "".join(
+    return "".join(render_to_string(TILE_TEMPLATE, {"photo": photo}) for photo in photos) + "".join(
         format_html('<div id="photo-{}" hx-swap-oob="delete"></div>', pk) for pk in gone
     )

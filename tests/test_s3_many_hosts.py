@@ -125,6 +125,19 @@ def hosts(transactional_db, bucket, private_redis_url, redis_conn, tmp_path):
     stack.stop()
 
 
+def upload_until_ready(web: str, token: str, stack: Hosts) -> int:
+    """Upload a photo to one web process through the API; its id once the database says it is ready."""
+    body, content_type = multipart(DATA / "formats/hopper.jpg")
+    status, _, answer = request(web + "/api/images/", token=token, data=body, headers={"Content-Type": content_type})
+    assert status == 201, answer
+    photo_id = json.loads(answer)["id"]
+    deadline = time.monotonic() + 90
+    while Photo.objects.get(pk=photo_id).status != Photo.Status.READY:
+        assert time.monotonic() < deadline, stack.output()
+        time.sleep(0.2)
+    return photo_id
+
+
 def wait_for_ready(socket, photo_id: int, timeout: float = 90) -> str:
     deadline = time.monotonic() + timeout
     seen = []
@@ -214,14 +227,7 @@ def test_frames_on_either_web_process_get_the_update_and_their_files_from_the_bu
         secrets_[name] = secrets.token_urlsafe(32)
         Frame.objects.create(name=f"Frame {name}", playlist=playlist, secret_digest=hash_token(secrets_[name]))
 
-    body, content_type = multipart(DATA / "formats/hopper.jpg")
-    status, _, answer = request(web_a + "/api/images/", token=token, data=body, headers={"Content-Type": content_type})
-    assert status == 201, answer
-    photo_id = json.loads(answer)["id"]
-    deadline = time.monotonic() + 90
-    while Photo.objects.get(pk=photo_id).status != Photo.Status.READY:
-        assert time.monotonic() < deadline, hosts.output()
-        time.sleep(0.2)
+    photo_id = upload_until_ready(web_a, token, hosts)
 
     with frame_socket(web_a, secrets_["A"]) as on_a, frame_socket(web_b, secrets_["B"]) as on_b:
         for socket in (on_a, on_b):
@@ -258,14 +264,7 @@ def streaming_hosts(transactional_db, bucket, private_redis_url, redis_conn, tmp
 def test_with_redirects_off_daphne_streams_the_objects_from_the_bucket(streaming_hosts, bucket, user):
     _, token = ApiToken.issue(user)
     web_a, web_b = streaming_hosts.web_urls
-    body, content_type = multipart(DATA / "formats/hopper.jpg")
-    status, _, answer = request(web_a + "/api/images/", token=token, data=body, headers={"Content-Type": content_type})
-    assert status == 201, answer
-    photo_id = json.loads(answer)["id"]
-    deadline = time.monotonic() + 90
-    while Photo.objects.get(pk=photo_id).status != Photo.Status.READY:
-        assert time.monotonic() < deadline, streaming_hosts.output()
-        time.sleep(0.2)
+    photo_id = upload_until_ready(web_a, token, streaming_hosts)
     for variant in Photo.objects.get(pk=photo_id).variants.all():
         status, headers, data = request(web_b + variant.url, token=token)
         assert status == 200, (variant.name, status)

@@ -67,3 +67,23 @@ def test_the_rq_dashboard_reads_json_jobs(redis_conn, django_user_model):
     assert page.status_code == 200 and jobs.render_job_id(42) in page.content.decode()
     detail = staff.get(f"/admin/rq/queues/{thumbs}/{jobs.render_job_id(42)}/")
     assert detail.status_code == 200 and "render_photo" in detail.content.decode()
+
+
+def test_worker_loads_the_urlconf_and_tile_template_before_forking_work_horses():
+    """RQ forks a work horse per job; what the worker loaded before the fork, each horse has for free."""
+    from django.template import engines
+    from django.urls import clear_url_caches, get_resolver
+
+    from gallery.fragments import TILE_TEMPLATE
+    from processing.worker import warm_up
+
+    clear_url_caches()
+    loader = engines["django"].engine.template_loaders[0]
+    loader.reset()
+    assert not get_resolver()._populated
+    assert TILE_TEMPLATE not in loader.get_template_cache
+
+    warm_up()
+
+    assert get_resolver()._populated
+    assert TILE_TEMPLATE in loader.get_template_cache
