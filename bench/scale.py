@@ -124,7 +124,7 @@ def build(photo_count: int) -> None:
             batch.append(
                 Photo(
                     sha256=f"{number:064x}",
-                    original=f"originals/{number:02x}/{number}.jpg",
+                    original=f"originals/{number % 256:02x}/{number}.jpg",
                     original_name=f"IMG_{number:06d}.JPG",
                     format="JPEG" if number % 7 else "HEIF",
                     file_size=4_000_000 + number,

@@ -341,7 +341,7 @@ def _album_page(request, album: Album, rename_form: AlbumForm, status: int = 200
         return render(request, "gallery/_library_page.html", context)
     context.update(
         full_page=True,
-        photo_count=AlbumPhoto.objects.in_library().filter(album=album).count(),
+        photo_count=AlbumPhoto.objects.filter(album=album).count_in_library(),
         albums=list(permissions.manageable_albums(request.user)),
         rename_form=rename_form,
         can_manage=permissions.may_manage_album(request.user, album),
@@ -401,7 +401,7 @@ def album_delete(request, pk):
         album_services.delete_album(album=album)
         messages.success(request, f"Deleted album {name}. Its photos are still in your library.")
         return redirect("albums")
-    count = AlbumPhoto.objects.in_library().filter(album=album).count()
+    count = AlbumPhoto.objects.filter(album=album).count_in_library()
     return render(request, "gallery/album_delete.html", {"album": album, "photo_count": count})
 
 

@@ -3,9 +3,11 @@
 import re
 
 import pytest
+from django.utils import timezone
 
 from gallery import albums
 from gallery.library import Cursor
+from gallery.models import AlbumPhoto, Photo
 from tests.gallery_factories import aware, make_photo_row
 
 pytestmark = pytest.mark.django_db
@@ -38,3 +40,14 @@ def test_the_picker_marks_what_is_in_the_album_in_a_fixed_number_of_queries(
     cursor = Cursor(aware(2030, 1, 1), 10**9).encode()
     with django_assert_num_queries(7):  # next page: session + user, album, page ids, photos, variants, members
         client_logged_in.get(f"/albums/{album.pk}/add/?before={cursor}", HTTP_HX_REQUEST="true")
+
+
+def test_an_albums_page_and_delete_page_count_its_photos_without_those_in_the_trash(client_logged_in):
+    album = albums.create_album(name="Trip")
+    kept, trashed = make_photo_row(), make_photo_row()
+    for photo in (kept, trashed, make_photo_row()):
+        AlbumPhoto.objects.create(album=album, photo=photo)
+    Photo.objects.filter(pk=trashed.pk).update(trashed_at=timezone.now())
+    assert AlbumPhoto.objects.filter(album=album).count_in_library() == 2
+    assert client_logged_in.get(f"/albums/{album.pk}/").context["photo_count"] == 2
+    assert client_logged_in.get(f"/albums/{album.pk}/delete/").context["photo_count"] == 2

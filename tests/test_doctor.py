@@ -248,6 +248,34 @@ def test_doctor_names_a_missing_file(media_root, redis_conn, worker_process):
 
 
 @pytest.mark.django_db
+def test_missing_files_lists_each_folder_once_and_knows_a_file_from_a_folder(media_root):
+    kept, lost, odd = (make_photo(media_root, sha=sha) for sha in ("a", "b", "c"))
+    for photo, name in ((kept, "thumb"), (lost, "thumb"), (lost, "preview")):
+        path = f"variants/ab/{photo.key.hex}-{name}.webp"
+        storage.write_bytes(path, b"x")
+        Variant.objects.create(photo=photo, name=name, file=path, width=1, height=1, format="WEBP", bytes=1)
+    storage.media_path(f"variants/ab/{lost.key.hex}-preview.webp").unlink()
+    # A name that is a folder on disk, and one that would leave MEDIA_ROOT, are as good as missing.
+    (media_root / "variants" / "ab" / "a-folder").mkdir()
+    Variant.objects.create(photo=odd, name="thumb", file="variants/ab/a-folder", width=1, height=1, format="WEBP",
+                           bytes=1)  # fmt: skip
+    Variant.objects.create(photo=odd, name="preview", file="variants/../../etc/passwd", width=1, height=1,
+                           format="WEBP", bytes=1)  # fmt: skip
+    listed = []
+    real_scandir = os.scandir
+
+    def counting_scandir(path):
+        listed.append(os.path.relpath(path, os.path.realpath(media_root)))
+        return real_scandir(path)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(doctor_checks.os, "scandir", counting_scandir)
+        originals, variants = doctor_checks.missing_files()
+    assert (originals, variants) == ([], sorted([lost.pk, odd.pk]))
+    assert sorted(listed) == sorted({os.path.dirname(p.original) for p in (kept, lost, odd)} | {"variants/ab"})
+
+
+@pytest.mark.django_db
 def test_doctor_names_a_stuck_photo_and_the_command_that_fixes_it(media_root, redis_conn):
     stuck = make_photo(media_root, status=Photo.Status.PROCESSING, sha="b")
     waiting = make_photo(media_root, status=Photo.Status.QUEUED, sha="c")

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from gallery.frames import state
 from gallery.frames.models import Frame, Playlist, PlaylistAlbum, PlaylistItem
-from gallery.models import Album, AlbumPhoto, Photo, Variant, hash_token
+from gallery.models import Album, AlbumPhoto, DisplaySize, Photo, Variant, hash_token
 from tests.gallery_factories import make_photo_row
 
 pytestmark = pytest.mark.django_db
@@ -62,3 +62,28 @@ def test_a_ready_photo_without_a_covering_variant_is_lacking_and_shows_its_large
     assert [p["width"] for s in result.message["slides"] for p in s["photos"]] == [2048]
     assert [lacking.pk for lacking in result.lacking] == [photo.pk]
     assert set(result.lacking[0].variants_by_name) == {"thumb", "thumb2x", "preview"}
+
+
+def test_a_photo_with_the_frames_display_size_is_read_with_it_alone_and_one_without_with_every_variant():
+    playlist = Playlist.objects.create(name="Hall")
+    size = DisplaySize.ensure(1920, 1080)
+    frame = Frame.objects.create(name="Wall", playlist=playlist, screen_width=1920, screen_height=1080,
+                                 display_size=size)  # fmt: skip
+    rendered, waiting = make_photo_row(width=6000, height=4000), make_photo_row(width=6000, height=4000)
+    Variant.objects.create(
+        photo=rendered, name="display-1920x1080", file="variants/x/display.jpg", width=1620, height=1080,
+        format="JPEG", bytes=9,
+    )  # fmt: skip
+    Variant.objects.create(
+        photo=waiting, name="display-3840x2160", file="variants/x/other-frame.jpg", width=3240, height=2160,
+        format="JPEG", bytes=9,
+    )  # fmt: skip
+    for position, photo in enumerate([rendered, waiting]):
+        PlaylistItem.objects.create(playlist=playlist, photo=photo, position=position)
+
+    photos = state.shown_photos(playlist, state.display_name_of(frame))
+    assert set(photos[rendered.pk].variants_by_name) == {"display-1920x1080"}
+    assert set(photos[waiting.pk].variants_by_name) == {"thumb", "thumb2x", "preview", "display-3840x2160"}
+    # Without its display size, the smallest variant that covers the screen: the preview, not the 4K render.
+    assert [p["width"] for s in state.read_state(frame).message["slides"] for p in s["photos"]] == [1620, 2048]
+    assert state.display_name_of(Frame(name="Not reported yet")) is None

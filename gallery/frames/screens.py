@@ -14,10 +14,9 @@ from collections.abc import Iterable
 
 from gallery.frames import events
 from gallery.frames.models import Frame, Playlist
-from gallery.frames.state import playlists_of, read_state
+from gallery.frames.state import display_name_of, playlists_of, read_state
 from gallery.models import DisplaySize
 from processing import jobs
-from processing.specs import display_spec
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ def request_display_renders(frame_ids: Iterable[int]) -> int:
     queued = 0
     frames = Frame.objects.filter(pk__in=list(frame_ids), secret_digest__isnull=False, display_size__isnull=False)
     for frame in frames.select_related("display_size"):
-        spec_name = display_spec(frame.display_size.width, frame.display_size.height).name
+        spec_name = display_name_of(frame)
         lacking = [photo for photo in read_state(frame).lacking if spec_name not in photo.variants_by_name]
         for photo in lacking[:MISSING_RENDERS_PER_FRAME]:
             try:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
@@ -23,6 +23,7 @@ from django.utils.dateformat import format as date_format
 from gallery.frames import schedules, slides
 from gallery.frames.models import Frame, FrameSchedule, Playlist, PlaylistAlbum, PlaylistItem
 from gallery.models import AlbumPhoto, Photo, Variant
+from processing.specs import display_spec
 
 # Screen assumed until a frame reports its own (a 1080p television).
 DEFAULT_SCREEN = (1920, 1080)
@@ -103,24 +104,38 @@ class ShownPhoto:
 PLAYLIST_ROUTES = ("playlist_items__playlist", "album_memberships__album__playlist_links__playlist")
 
 
-def shown_photos(playlist: Playlist) -> dict[int, ShownPhoto]:
+def shown_photos(playlist: Playlist, display_name: str | None = None) -> dict[int, ShownPhoto]:
     """The playlist's photos that are not failed and have a variant, with their variants: one join per route from
-    the variant rows to the playlist, never a list of thousands of ids sent back to the database."""
+    the variant rows to the playlist, never a list of thousands of ids sent back to the database.
+
+    Given the name of the frame's display size, a photo that has that variant comes with it alone: it was rendered
+    for the bucket holding the frame's screen, so it covers every cell, and turning the other specs of a 10,000-photo
+    playlist into Python objects was most of a state's time. A photo without it comes with every variant, for
+    choose_variant to pick the next-best one."""
     photos: dict[int, ShownPhoto] = {}
     for route in PLAYLIST_ROUTES:
-        variants = (
-            Variant.objects.filter(**{f"photo__{route}": playlist}, photo__trashed_at__isnull=True)
-            .exclude(photo__status=Photo.Status.FAILED)
-            .order_by()  # no sort of 40,000 rows: choose_variant picks by size, whatever the order
-            .values_list("pk", "photo_id", "name", "file", "width", "height", "photo__width", "photo__height",
-                         "photo__status")
-        )  # fmt: skip
-        for pk, photo_id, name, file, width, height, photo_width, photo_height, status in variants:
+        variants = Variant.objects.filter(**{f"photo__{route}": playlist}, photo__trashed_at__isnull=True).exclude(
+            photo__status=Photo.Status.FAILED
+        )
+        if display_name:
+            has_display = Variant.objects.filter(photo_id=OuterRef("photo_id"), name=display_name)
+            variants = variants.filter(Q(name=display_name) | ~Exists(has_display))
+        rows = variants.order_by().values_list(  # no sort: choose_variant picks by size, whatever the order
+            "pk", "photo_id", "name", "file", "width", "height", "photo__width", "photo__height", "photo__status"
+        )
+        for pk, photo_id, name, file, width, height, photo_width, photo_height, status in rows:
             photo = photos.get(photo_id)
             if photo is None:
                 photo = photos[photo_id] = ShownPhoto(photo_id, photo_width, photo_height, status)
             photo.variants_by_name[name] = ShownVariant(pk, name, file, width, height)
     return photos
+
+
+def display_name_of(frame: Frame) -> str | None:
+    """The name of the variant rendered for the frame's screen bucket, once the frame has reported its screen."""
+    if frame.display_size is None:
+        return None
+    return display_spec(frame.display_size.width, frame.display_size.height).name
 
 
 def choose_variant(
@@ -216,7 +231,7 @@ def read_state(frame: Frame, *, now: datetime | None = None) -> FrameState:
     if playlist.shuffle:
         # Stable for a frame until the playlist changes, so a reconnect does not reshuffle what is on screen.
         random.Random(f"{frame.pk}:{playlist.pk}:{playlist.updated_at.isoformat()}").shuffle(ids)
-    photos = shown_photos(playlist)
+    photos = shown_photos(playlist, display_name_of(frame))
     ordered = [photos[pk] for pk in ids if pk in photos]
     layout = slides.pair([slides.Shape(p.pk, p.width, p.height) for p in ordered], portrait_frame=screen[1] > screen[0])
     captions = _captions(playlist, ordered, zone_of(frame)) if playlist.captions else {}
