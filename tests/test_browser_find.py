@@ -125,6 +125,10 @@ def test_the_scrubber_jumps_to_a_month_and_newer_photos_load_above(logged_in_pag
         before = len(tiles(page))
         page.click("#load-newer")
         page.wait_for_function(f"() => document.querySelectorAll('#grid figure').length > {before}")
+        # Each month has one heading from the moment the page is swapped in, not only once htmx has settled it.
+        months = page.eval_on_selector_all("#grid .month-head", "els => els.map(e => e.dataset.month)")
+        assert len(months) == len(set(months))
+        page.wait_for_function("() => !document.querySelector('#grid .htmx-added')")  # settled: its link is live
     heads = page.eval_on_selector_all("#grid .month-head", "els => els.map(e => e.dataset.month)")
     assert heads[: heads.index("2024-06") + 1] == [
         "2024-12",

@@ -202,6 +202,9 @@
         if (current && current.parentNode === grid && current.matches(TILE)) { place(grid, current); }
       });
     });
+    // Tidied at the swap itself (a page of newer photos brings its own heading for the month already shown), so the
+    // heading is never seen twice, and again after settling.
+    grid.addEventListener("htmx:afterSwap", function () { tidy(grid); });
     grid.addEventListener("htmx:afterSettle", function () { tidy(grid); tabStops(grid); });
   });
 
