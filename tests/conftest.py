@@ -114,7 +114,7 @@ def ready_photo(client, name: str = "formats/hopper.jpg"):
 def render_chain(photo_id: int, **kwargs):
     """Run a photo's render job in this process, then each stage it queues next, as the workers would; returns the
     last stage's result ("ready", "failed", a Retry...)."""
-    from rq.job import Job
+    from rq.job import Job, JobStatus
     from rq.serializers import JSONSerializer
 
     from processing import jobs
@@ -124,8 +124,14 @@ def render_chain(photo_id: int, **kwargs):
         job_id = jobs.render_job_id(photo_id, jobs.VARIANT)
         queues = jobs.render_queues()
         next_job = Job.fetch(job_id, connection=queues[0].connection, serializer=JSONSerializer)
-        for queue in queues:
-            queue.remove(job_id)
+        if not sum(queue.remove(job_id) for queue in queues):
+            # A live stack's worker took the next stage first: its result is the chain's (running it here as well
+            # would find the claim gone, "superseded by a newer render").
+            deadline = time.monotonic() + 60
+            while (status := next_job.get_status(refresh=True)) not in (JobStatus.FINISHED, JobStatus.FAILED):
+                assert time.monotonic() < deadline, f"the worker's {job_id} is still {status}"
+                time.sleep(0.05)
+            return next_job.return_value(refresh=True) if status == JobStatus.FINISHED else "failed"
         result = jobs.render_photo(photo_id, **next_job.kwargs)
     return result
 
