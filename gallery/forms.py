@@ -40,6 +40,20 @@ class IdCsvField(forms.CharField):
             raise forms.ValidationError("That is not a list of photos.") from None
 
 
+class PushedPhotosForm(forms.Form):
+    """Photos pushed to a filtered library page that it does not show yet: it asks which of them match
+    (static/js/live.js); at most MAX of them at a time."""
+
+    MAX = 500
+    photos = IdCsvField()
+
+    def clean_photos(self) -> list[int]:
+        ids = self.cleaned_data["photos"]
+        if len(ids) > self.MAX:
+            raise forms.ValidationError(f"Ask about at most {self.MAX} photos at a time.")
+        return ids
+
+
 def scope_photos(scope: str):
     """Every photo a view shows: "library", "trash" or "album:<id>"."""
     if scope == "trash":

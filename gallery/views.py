@@ -28,6 +28,7 @@ from gallery.forms import (
     KeepForm,
     NewAlbumForm,
     PhotoAlbumForm,
+    PushedPhotosForm,
     RotateForm,
     SelectionForm,
     UploadAlbumForm,
@@ -96,6 +97,8 @@ def home(request):
     scope = favorites.with_favorites(filtered, request.user)
     more_url = link(reverse("home"), filters.query_string())
     context = {"more_url": more_url, "filters": filters}
+    if request.htmx and "photos" in request.GET:
+        return matching_tiles(request, scope)
     if request.htmx and request.GET.get("after"):
         # Scrolling up from a page opened at a cursor (a jump from the scrubber, a shared URL).
         context["page"] = library.newer_page(scope, cursor=request.GET["after"], page_size=PAGE_SIZE)
@@ -124,6 +127,16 @@ def home(request):
         layout=grid_layout(request),
     )
     return render(request, "gallery/home.html", context, status=400 if problem else 200)
+
+
+def matching_tiles(request, scope):
+    """The tiles of pushed photos that a filtered library page would show: a push carries no filters, so the page
+    asks (static/js/live.js) and places what comes back."""
+    form = PushedPhotosForm(request.GET)
+    if not form.is_valid():
+        return answer(request, form=form, status=400)
+    photos = library.grid_photos(scope).filter(pk__in=form.cleaned_data["photos"])
+    return render(request, "gallery/_tiles.html", {"photos": photos})
 
 
 @dataclass

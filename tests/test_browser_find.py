@@ -8,7 +8,7 @@ import time
 import pytest
 
 from gallery import albums
-from gallery.models import Favorite
+from gallery.models import Favorite, Photo
 from tests.gallery_factories import aware, make_photo_row
 from tests.test_browser_gallery import RECORD_SOCKET_OPEN, push
 
@@ -191,6 +191,33 @@ def test_a_pushed_tile_keeps_its_star_and_its_place_in_the_justified_grid(logged
     assert tiles(page) == [photo.pk for photo in photos]
     box = page.locator(f"#photo-{photos[1].pk}").bounding_box()
     assert box["width"] / box["height"] == pytest.approx(1.5, rel=0.03)
+
+
+def test_a_filtered_page_takes_in_live_only_the_photos_its_filters_keep(logged_in_page, live):
+    page = logged_in_page
+    page.add_init_script(RECORD_SOCKET_OPEN)
+    page.goto("/?q=beach")
+    page.wait_for_function("() => window.__socketOpen === true")
+    assert page.is_visible("#no-matches")
+
+    city = make_photo_row(taken_at=aware(2024, 6, 1), original_name="City.jpg", status=Photo.Status.QUEUED)
+    beach = make_photo_row(taken_at=aware(2024, 6, 2), original_name="Beach.jpg", status=Photo.Status.QUEUED)
+    push(city.pk)
+    push(beach.pk)
+    page.wait_for_function(f"() => document.getElementById('photo-{beach.pk}') !== null")
+    assert tiles(page) == [beach.pk]
+    assert page.get_attribute(f"#photo-{beach.pk}", "data-status") == "queued"
+    assert not page.is_visible("#no-matches")
+
+    # The render reads a caption that matches: the next push brings the other photo in, in library order.
+    Photo.objects.filter(pk=city.pk).update(caption="The beach at dusk", status=Photo.Status.READY)
+    Photo.objects.filter(pk=beach.pk).update(status=Photo.Status.READY)
+    push(city.pk)
+    push(beach.pk)
+    page.wait_for_function(f"() => document.getElementById('photo-{city.pk}') !== null")
+    page.wait_for_function(f"() => document.getElementById('photo-{beach.pk}').dataset.status === 'ready'")
+    assert tiles(page) == [beach.pk, city.pk]
+    assert page.get_attribute(f"#photo-{city.pk}", "data-status") == "ready"
 
 
 def test_on_a_phone_the_scrubber_is_a_button_that_opens_the_timeline(logged_in_page, live):

@@ -93,9 +93,28 @@ def test_keyset_pages_keep_the_filters(client_logged_in, monkeypatch):
     assert seen == [photo.pk for photo in matching]
 
 
-def test_the_live_inserts_are_off_while_filtered(client_logged_in, seeded):
-    assert "data-accept-new" in client_logged_in.get("/").content.decode()
-    assert "data-accept-new" not in client_logged_in.get("/?q=beach").content.decode()
+def test_a_filtered_page_takes_live_inserts_through_its_filters(client_logged_in, seeded):
+    html = client_logged_in.get("/").content.decode()
+    assert "data-accept-new" in html and "data-filtered" not in html
+    html = client_logged_in.get("/?q=beach&orientation=portrait").content.decode()
+    assert 'data-accept-new data-filtered="/?q=beach&amp;orientation=portrait"' in html
+    # Opened at a cursor (a jump), a page takes none: new photos belong above what it loaded.
+    cursor = Cursor(aware(2030, 1, 1), 1).encode()
+    assert "data-accept-new" not in client_logged_in.get(f"/?q=beach&before={cursor}").content.decode()
+    # Which pushed photos does the filtered page show? Only those its filters keep, as tiles.
+    ids = ",".join(str(photo.pk) for photo in seeded.values())
+    response = client_logged_in.get(f"/?q=beach&photos={ids}", HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert sorted(tile_ids(response.content.decode())) == sorted([seeded["beach"].pk, seeded["beach2"].pk])
+    response = client_logged_in.get(f"/?q=beach&orientation=portrait&photos={ids}", HTTP_HX_REQUEST="true")
+    assert tile_ids(response.content.decode()) == [seeded["beach2"].pk]
+    for bad in ("beach", "1,x", ",".join(["1"] * 501)):
+        response = client_logged_in.get(f"/?q=beach&photos={bad}", HTTP_HX_REQUEST="true")
+        assert response.status_code == 400 and tile_ids(response.content.decode()) == []
+    assert "Ask about at most 500 photos at a time." in response.content.decode()
+
+
+def test_select_all_keeps_the_filters(client_logged_in, seeded):
     # "Select all" sends the view's scope; on a filtered page the filters go with it.
     assert '<input type="hidden" name="filters" value="q=beach">' in client_logged_in.get("/?q=beach").content.decode()
 

@@ -232,8 +232,10 @@
     var counter = document.getElementById("library-count");
     if (!delta) { return; }
     if (delta > 0) {
-      var empty = document.getElementById("empty-library");
-      if (empty) { empty.remove(); }
+      ["empty-library", "no-matches"].forEach(function (id) {
+        var empty = document.getElementById(id);
+        if (empty) { empty.remove(); }
+      });
     }
     if (!counter) { return; }
     var total = Math.max(0, Number(counter.dataset.count || 0) + delta);

@@ -29,14 +29,57 @@
 
   // A pushed photo that this page does not show yet (uploaded elsewhere, or back from the trash): into the library
   // where a reload would show it (grid.js), unless that is further down than the pages loaded so far.
+  function add(tile) {
+    if (document.getElementById(tile.id) || !Glowworm.grid.place(grid, tile)) { return; }
+    htmx.process(tile);
+    tile.dispatchEvent(new CustomEvent("glowworm:photo-added", { bubbles: true }));
+  }
+
+  // A filtered page (search, chips) asks the server which pushed photos match its filters: a push carries no
+  // filters, and a photo may match only once its render has read the camera or the date. One question at a time,
+  // so a later answer (a newer state) is never overtaken by an earlier one; a tile it shows in a newer state than
+  // the grid's replaces it.
+  var filtered = grid.dataset.filtered;
+  var asking = [];
+  var busy = false;
+  function ask(photoId) {
+    if (asking.indexOf(photoId) < 0) { asking.push(photoId); }
+    if (!busy) { busy = true; window.setTimeout(send, 100); }
+  }
+  function matched(tile) {
+    var existing = document.getElementById(tile.id);
+    if (!existing) { add(tile); return; }
+    if (existing.parentNode !== grid || existing.dataset.status === tile.dataset.status) { return; }
+    existing.replaceWith(tile);
+    htmx.process(tile);
+    Glowworm.grid.place(grid, tile);
+  }
+  function send() {
+    var ids = asking.splice(0, 500);
+    var url = filtered + (filtered.indexOf("?") < 0 ? "?" : "&") + "photos=" + ids.join(",");
+    fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : ""; })
+      .then(function (html) {
+        var found = new DOMParser().parseFromString(html, "text/html").querySelectorAll("figure[data-photo-id]");
+        Array.prototype.forEach.call(found, function (tile) { matched(document.importNode(tile, true)); });
+      })
+      .catch(function () { /* a hint lost: the next push for the photo, or a reload, shows it */ })
+      .finally(function () {
+        busy = asking.length > 0;
+        if (busy) { window.setTimeout(send, 100); }
+      });
+  }
+
   if (grid.hasAttribute("data-accept-new")) {
     document.body.addEventListener("htmx:oobErrorNoTarget", function (event) {
       var element = event.detail.content;
       if (!element || !element.dataset || !element.dataset.photoId || !element.matches("figure")) { return; }
       element.removeAttribute("hx-swap-oob");
-      if (!Glowworm.grid.place(grid, element)) { return; }
-      htmx.process(element);
-      element.dispatchEvent(new CustomEvent("glowworm:photo-added", { bubbles: true }));
+      if (filtered) {
+        ask(Number(element.dataset.photoId));
+      } else {
+        add(element);
+      }
     });
   }
 
