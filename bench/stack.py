@@ -51,6 +51,23 @@ def multipart(data: bytes, name: str) -> tuple[bytes, str]:
     return head + data + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
+def post_image(port: int, token: str, data: bytes, name: str, timeout: float = 300) -> tuple[int, dict, float, float]:
+    """POST one file to /api/images/ with an API token; returns the status, the JSON answer, when the request started
+    and when the answer was read (perf_counter)."""
+    body, content_type = multipart(data, name)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    started = time.perf_counter()
+    connection.request(
+        "POST", "/api/images/", body=body,
+        headers={"Content-Type": content_type, "Authorization": f"Bearer {token}"},
+    )  # fmt: skip
+    response = connection.getresponse()
+    answer = json.loads(response.read())
+    answered = time.perf_counter()
+    connection.close()
+    return response.status, answer, started, answered
+
+
 @dataclass
 class Seen:
     """What the websocket told about one photo: when its thumbnail was first in a pushed tile, when it was ready."""
@@ -151,19 +168,9 @@ class Stack:
 
     def upload(self, data: bytes, name: str) -> tuple[int, float, float]:
         """POST one file; returns the photo id, when the request started and when the answer was read."""
-        body, content_type = multipart(data, name)
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=300)
-        started = time.perf_counter()
-        connection.request(
-            "POST", "/api/images/", body=body,
-            headers={"Content-Type": content_type, "Authorization": f"Bearer {self.token}"},
-        )  # fmt: skip
-        response = connection.getresponse()
-        answer = json.loads(response.read())
-        answered = time.perf_counter()
-        connection.close()
-        if response.status not in (200, 201):
-            raise RuntimeError(f"upload answered {response.status}: {answer}")
+        status, answer, started, answered = post_image(self.port, self.token, data, name)
+        if status not in (200, 201):
+            raise RuntimeError(f"upload answered {status}: {answer}")
         return answer["id"], started, answered
 
     def api(self, path: str) -> dict:

@@ -1,12 +1,11 @@
 """Upload latency: the answer time for a 12 MB JPEG (median of 20) and upload-to-thumbnail time in a browser.
 
 Starts a private `manage.py serve` (valkey, Daphne, workers) in a temporary directory, like `make run` does,
-so the numbers are the real stack on this machine. Run: `.venv/bin/python bench/upload.py`.
+so the numbers are the real stack on this machine. Run: `.venv/bin/python -m bench.upload`.
 """
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import os
@@ -22,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from bench.stack import multipart, unique_copy
+from bench.stack import post_image, unique_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 20
@@ -91,17 +90,10 @@ def main() -> None:
         print(f"input: 6000x4000 JPEG, {len(jpeg) / 1e6:.1f} MB")
         timings, thumbnail_times = [], []
         for index in range(RUNS):
-            body, content_type = multipart(unique_copy(jpeg, index), f"bench-{index}.jpg")
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            started = time.perf_counter()
-            connection.request(
-                "POST", "/api/images/", body=body,
-                headers={"Content-Type": content_type, "Authorization": f"Bearer {token}"},
-            )  # fmt: skip
-            response = connection.getresponse()
-            answer = json.loads(response.read())
-            timings.append((time.perf_counter() - started) * 1000)
-            assert response.status == 201, answer
+            copy = unique_copy(jpeg, index)
+            code, answer, started, answered = post_image(port, token, copy, f"bench-{index}.jpg", timeout=60)
+            timings.append((answered - started) * 1000)
+            assert code == 201, answer
             # Poll for the grid thumbnail, as a rough server-side "thumbnail ready" time (the browser figure is below).
             while True:
                 request = urllib.request.Request(
