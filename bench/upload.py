@@ -10,7 +10,6 @@ import io
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,16 +20,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
-from bench.stack import post_image, unique_copy
+from bench.stack import free_port, post_image, unique_copy
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNS = 20
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def photo_like_jpeg(target_bytes: int = 12_000_000) -> bytes:

@@ -218,6 +218,7 @@ def test_a_filtered_page_takes_in_live_only_the_photos_its_filters_keep(logged_i
     page.wait_for_function(f"() => document.getElementById('photo-{beach.pk}').dataset.status === 'ready'")
     assert tiles(page) == [beach.pk, city.pk]
     assert page.get_attribute(f"#photo-{city.pk}", "data-status") == "ready"
+    assert page.inner_text("#match-count") == "2 of 2 photos match"
 
 
 def test_on_a_phone_the_scrubber_is_a_button_that_opens_the_timeline(logged_in_page, live):

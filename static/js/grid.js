@@ -202,10 +202,21 @@
         if (current && current.parentNode === grid && current.matches(TILE)) { place(grid, current); }
       });
     });
-    // Tidied at the swap itself (a page of newer photos brings its own heading for the month already shown), so the
-    // heading is never seen twice, and again after settling.
-    grid.addEventListener("htmx:afterSwap", function () { tidy(grid); });
-    grid.addEventListener("htmx:afterSettle", function () { tidy(grid); tabStops(grid); });
+    // htmx fires these once per element a swap inserts (a page brings 120 tiles): one tidy per swap, as a microtask,
+    // so it runs before the page is painted (a page of newer photos brings its own heading for the month already
+    // shown, and that heading is never seen twice).
+    var tidying = false;
+    function tidySoon() {
+      if (tidying) { return; }
+      tidying = true;
+      queueMicrotask(function () {
+        tidying = false;
+        tidy(grid);
+        tabStops(grid);
+      });
+    }
+    grid.addEventListener("htmx:afterSwap", tidySoon);
+    grid.addEventListener("htmx:afterSettle", tidySoon);
   });
 
   // Undo: the restored tiles go back where they were (by their sort key). A push may have put one back already.
@@ -236,6 +247,16 @@
         var empty = document.getElementById(id);
         if (empty) { empty.remove(); }
       });
+    }
+    var matches = document.getElementById("match-count");
+    if (matches) {
+      // "3 of 120 photos match": a photo that came in matches, and the library grew by it.
+      var matched = Math.max(0, Number(matches.dataset.count || 0) + delta);
+      var library = Math.max(0, Number(matches.dataset.total || 0) + delta);
+      matches.dataset.count = String(matched);
+      matches.dataset.total = String(library);
+      matches.textContent = matched.toLocaleString("en") + " of " + library.toLocaleString("en") +
+        (library === 1 ? " photo" : " photos") + " match";
     }
     if (!counter) { return; }
     var total = Math.max(0, Number(counter.dataset.count || 0) + delta);

@@ -60,8 +60,7 @@
     fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : ""; })
       .then(function (html) {
-        var found = new DOMParser().parseFromString(html, "text/html").querySelectorAll("figure[data-photo-id]");
-        Array.prototype.forEach.call(found, function (tile) { matched(document.importNode(tile, true)); });
+        Glowworm.parse(html).querySelectorAll("figure[data-photo-id]").forEach(matched);
       })
       .catch(function () { /* a hint lost: the next push for the photo, or a reload, shows it */ })
       .finally(function () {
