@@ -136,7 +136,10 @@ def matching_tiles(request, scope):
     if not form.is_valid():
         return answer(request, form=form, status=400)
     photos = library.grid_photos(scope).filter(pk__in=form.cleaned_data["photos"])
-    return render(request, "gallery/_tiles.html", {"photos": photos})
+    response = render(request, "gallery/_tiles.html", {"photos": photos})
+    # The page's "M of N photos match": new photos that do not match still grow the library.
+    response["Glowworm-Library-Count"] = Photo.objects.count()
+    return response
 
 
 @dataclass

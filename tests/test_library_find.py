@@ -106,6 +106,7 @@ def test_a_filtered_page_takes_live_inserts_through_its_filters(client_logged_in
     response = client_logged_in.get(f"/?q=beach&photos={ids}", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert sorted(tile_ids(response.content.decode())) == sorted([seeded["beach"].pk, seeded["beach2"].pk])
+    assert response["Glowworm-Library-Count"] == "5"  # for "M of N photos match": the library grows by the others
     response = client_logged_in.get(f"/?q=beach&orientation=portrait&photos={ids}", HTTP_HX_REQUEST="true")
     assert tile_ids(response.content.decode()) == [seeded["beach2"].pk]
     for bad in ("beach", "1,x", ",".join(["1"] * 501)):

@@ -239,9 +239,10 @@
   });
 
   // The page's "N photos" line follows photos added (uploads, pushes), moved to the trash or back, without a reload.
-  function count(delta) {
+  // `library`: the library's size when the server knows it (a filtered page's "M of N photos match").
+  function count(delta, library) {
     var counter = document.getElementById("library-count");
-    if (!delta) { return; }
+    if (!delta && library === undefined) { return; }
     if (delta > 0) {
       ["empty-library", "no-matches"].forEach(function (id) {
         var empty = document.getElementById(id);
@@ -252,7 +253,7 @@
     if (matches) {
       // "3 of 120 photos match": a photo that came in matches, and the library grew by it.
       var matched = Math.max(0, Number(matches.dataset.count || 0) + delta);
-      var library = Math.max(0, Number(matches.dataset.total || 0) + delta);
+      library = library === undefined ? Math.max(0, Number(matches.dataset.total || 0) + delta) : library;
       matches.dataset.count = String(matched);
       matches.dataset.total = String(library);
       matches.textContent = matched.toLocaleString("en") + " of " + library.toLocaleString("en") +
@@ -264,7 +265,7 @@
     counter.textContent = total.toLocaleString("en") + (total === 1 ? " photo" : " photos");
   }
   document.addEventListener("glowworm:photo-added", function () { count(1); });
-  document.addEventListener("glowworm:count-changed", function (event) { count(event.detail.delta); });
+  document.addEventListener("glowworm:count-changed", function (event) { count(event.detail.delta, event.detail.library); });
 
   window.Glowworm = window.Glowworm || {};
   window.Glowworm.grid = { place: place, remove: remove, tabStops: tabStops };

@@ -58,9 +58,15 @@
     var ids = asking.splice(0, 500);
     var url = filtered + (filtered.indexOf("?") < 0 ? "?" : "&") + "photos=" + ids.join(",");
     fetch(url, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
-      .then(function (response) { return response.ok ? response.text() : ""; })
-      .then(function (html) {
-        Glowworm.parse(html).querySelectorAll("figure[data-photo-id]").forEach(matched);
+      .then(function (response) {
+        if (!response.ok) { return; }
+        return response.text().then(function (html) {
+          Glowworm.parse(html).querySelectorAll("figure[data-photo-id]").forEach(matched);
+          // New photos that do not match still grow the library: "M of N photos match" takes N from the answer.
+          var library = response.headers.get("Glowworm-Library-Count");
+          if (library === null) { return; }
+          document.dispatchEvent(new CustomEvent("glowworm:count-changed", { detail: { delta: 0, library: Number(library) } }));
+        });
       })
       .catch(function () { /* a hint lost: the next push for the photo, or a reload, shows it */ })
       .finally(function () {
